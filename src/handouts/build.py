@@ -1,0 +1,271 @@
+"""``build_handout``: the one library call behind the CLI, batch runs, mail and the web app."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from babel.dates import format_date
+from markupsafe import Markup
+
+from . import __version__
+from .config import Clinic, load_clinic
+from .content import Block, ContentLibrary, Treatment
+from .errors import ContentError
+from .markup import UnsafeImageError, markdown_to_html
+from .paths import builtin_dir
+from .templating import fill_placeholders, placeholder_values, render_template
+from .yamlio import display_path
+
+Paper = Literal["a4", "letter", "a5"]
+LEAFLET_TEMPLATE = "leaflet.html"
+BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    """A content block ready for the template: front matter plus safe HTML."""
+
+    key: str
+    name: str
+    title: str
+    html: Markup
+    version: str
+    reviewed: date
+    review_due: date
+    approved: bool
+
+
+@dataclass(frozen=True)
+class RenderedTreatment:
+    """One treatment's title block and its rendered sections, in order."""
+
+    slug: str
+    title: str
+    also_known_as: list[str]
+    summary: str
+    blocks: list[RenderedBlock]
+
+
+@dataclass(frozen=True)
+class LeafletContext:
+    """Everything ``leaflet.html`` may use. Kit templates get the same names."""
+
+    clinic: Clinic
+    treatments: list[RenderedTreatment]
+    title: str
+    subject: str
+    keywords: list[str]
+    language: str
+    paper: Paper
+    stylesheets: list[str]
+    """``file:`` URLs of the stylesheets, built-in first, the kit's extra.css last."""
+    brand_css: Markup
+    logo_url: str | None
+    callout_after: str
+    """Key of the block after which the "When to call us" box goes."""
+    content_versions: str
+    """Footer line: each treatment's content version and review date."""
+    handouts_version: str = __version__
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class Handout:
+    """The result of a build: the document and what went into it."""
+
+    treatments: list[str]
+    html: str
+    content_hash: str
+    """SHA-256 of every block's text and the clinic's settings, for history and caching."""
+    blocks: list[RenderedBlock]
+
+
+def _mix_with_white(hex_colour: str, amount: float) -> str:
+    digits = hex_colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(char * 2 for char in digits)
+    channels = [int(digits[index : index + 2], 16) for index in (0, 2, 4)]
+    mixed = [round(255 - (255 - channel) * amount) for channel in channels]
+    return "#" + "".join(f"{channel:02x}" for channel in mixed)
+
+
+def brand_css(clinic: Clinic) -> Markup:
+    """Custom properties carrying the clinic's colours and font into the stylesheets."""
+    primary, accent = clinic.colors.primary, clinic.colors.accent
+    font = "Clinic Font" if clinic.font_path else clinic.font
+    rules = [
+        ":root {",
+        f"  --primary: {primary}; --accent: {accent};",
+        f"  --primary-tint: {_mix_with_white(primary, 0.1)};",
+        f"  --primary-tint-strong: {_mix_with_white(primary, 0.35)};",
+        f"  --accent-tint: {_mix_with_white(accent, 0.12)};",
+        f'  --font: "{font}";',
+        "}",
+    ]
+    if clinic.font_path:
+        rules.append(
+            f'@font-face {{ font-family: "Clinic Font"; src: url("{clinic.font_path.as_uri()}"); }}'
+        )
+    # Only validated hex colours and resolved paths go in, so this is safe markup.
+    return Markup("\n".join(rules))
+
+
+def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
+    """Stylesheets in cascade order; each name is looked up in the kit, then built-in."""
+    kit_styles = clinic.kit_dir / "styles" if clinic.kit_dir else None
+    folders = [
+        folder
+        for folder in (kit_styles, builtin_dir("styles"))
+        if folder is not None and folder.is_dir()
+    ]
+    urls = []
+    for name in (*BUILTIN_STYLESHEETS, f"page-{paper}.css"):
+        path = next(folder / name for folder in folders if (folder / name).is_file())
+        urls.append(path.as_uri())
+    if kit_styles is not None and (kit_styles / "extra.css").is_file():
+        urls.append((kit_styles / "extra.css").as_uri())
+    return urls
+
+
+def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
+    """Fill placeholders, convert Markdown to safe HTML, and note approval."""
+    source = display_path(block.path)
+    text = fill_placeholders(block.body, placeholder_values(clinic), source, block.body_first_line)
+    try:
+        html = markdown_to_html(text, image_folder=block.path.parent)
+    except UnsafeImageError as error:
+        raise ContentError(f"{source}: {error}") from None
+    return RenderedBlock(
+        key=block.key,
+        name=block.name,
+        title=block.meta.title,
+        html=Markup(html),
+        version=block.meta.version,
+        reviewed=block.meta.reviewed,
+        review_due=block.meta.review_due,
+        approved=clinic.approved.get(block.key) == block.meta.version,
+    )
+
+
+def _content_versions(treatments: list[RenderedTreatment], language: str) -> str:
+    parts = []
+    for treatment in treatments:
+        versions = sorted(
+            {block.version for block in treatment.blocks},
+            key=lambda version: [int(p) if p.isdigit() else p for p in version.split(".")],
+        )
+        version = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
+        reviewed = min(block.reviewed for block in treatment.blocks)
+        when = format_date(reviewed, format="long", locale=language.replace("-", "_"))
+        parts.append(f"{treatment.title}: content version {version}, reviewed {when}")
+    return " · ".join(parts)
+
+
+def _hash(clinic: Clinic, blocks: Sequence[Block]) -> str:
+    digest = hashlib.sha256(clinic.model_dump_json().encode())
+    for block in blocks:
+        digest.update(block.key.encode() + b"\0" + block.path.read_bytes())
+    return digest.hexdigest()
+
+
+def assemble_html(
+    treatment_slugs: Sequence[str], clinic: Clinic, paper: Paper | None = None
+) -> Handout:
+    """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet)."""
+    if not treatment_slugs:
+        raise ContentError("name at least one treatment")
+    library = ContentLibrary(clinic.kit_dir)
+    paper = paper or clinic.paper
+    loaded: list[tuple[Treatment, list[Block]]] = []
+    for slug in dict.fromkeys(treatment_slugs):
+        treatment = library.treatment(slug)
+        loaded.append((treatment, library.blocks(treatment)))
+    treatments = [
+        RenderedTreatment(
+            slug=treatment.slug,
+            title=treatment.meta.title,
+            also_known_as=treatment.meta.also_known_as,
+            summary=treatment.meta.summary,
+            blocks=[render_block(block, clinic) for block in blocks],
+        )
+        for treatment, blocks in loaded
+    ]
+    all_blocks = [block for treatment in treatments for block in treatment.blocks]
+    risks = [block.key for block in all_blocks if block.name == "risks"]
+    titles = [treatment.title for treatment in treatments]
+    context = LeafletContext(
+        clinic=clinic,
+        treatments=treatments,
+        title=f"{' and '.join(titles)}: patient information",
+        subject=" ".join(treatment.summary for treatment in treatments),
+        keywords=[*titles, "patient information", clinic.name],
+        language=clinic.language,
+        paper=paper,
+        stylesheets=stylesheet_urls(clinic, paper),
+        brand_css=brand_css(clinic),
+        logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
+        callout_after=risks[0] if risks else all_blocks[-1].key,
+        content_versions=_content_versions(treatments, clinic.language),
+    )
+    html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
+    source_blocks = [block for _, blocks in loaded for block in blocks]
+    return Handout(
+        treatments=[t.slug for t in treatments],
+        html=html,
+        content_hash=_hash(clinic, source_blocks),
+        blocks=all_blocks,
+    )
+
+
+def resource_roots(clinic: Clinic) -> list[Path]:
+    """The only folders a render may read: the clinic kit and the built-in folders."""
+    roots = [builtin_dir(name) for name in ("templates", "content", "styles")]
+    if clinic.kit_dir is not None:
+        roots.append(clinic.kit_dir)
+    return roots
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``build_handout`` wrote."""
+
+    path: Path
+    pages: int | None
+    """Page count of the PDF; None when only HTML was written."""
+    handout: Handout
+
+
+def build_handout(
+    treatment_slugs: Sequence[str],
+    clinic_dir: Path | str | None = None,
+    output: Path | str | None = None,
+    paper: Paper | None = None,
+    html_only: bool = False,
+) -> BuildResult:
+    """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
+
+    ``output`` defaults to ``<first treatment>.pdf`` (or ``.html`` with ``html_only``)
+    in the current folder. Options left as None take the clinic's defaults. The
+    file is written atomically.
+    """
+    from .render import render_pdf, write_atomically  # WeasyPrint loads only when rendering
+
+    clinic = load_clinic(clinic_dir)
+    handout = assemble_html(treatment_slugs, clinic, paper)
+    suffix = ".html" if html_only else ".pdf"
+    target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
+    if html_only:
+        write_atomically(target, handout.html.encode("utf-8"))
+        return BuildResult(target, None, handout)
+    pdf = render_pdf(
+        handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic)
+    )
+    write_atomically(target, pdf.data)
+    return BuildResult(target, pdf.pages, handout)

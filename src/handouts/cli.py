@@ -1,0 +1,144 @@
+"""The ``handouts`` command line: parse options, call the library, print one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from .errors import HandoutsError
+
+PAPERS = ("a4", "letter", "a5")
+PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
+clinic_option = click.option(
+    "--clinic",
+    "clinic_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Clinic kit folder (default: the built-in demo clinic).",
+)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.secho(f"Warning: {message}", fg="yellow", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
+@click.version_option(package_name="handouts")
+@click.pass_context
+def cli(context: click.Context, debug: bool) -> None:
+    """Branded, plain-language patient leaflets for your clinic."""
+    context.obj = {"debug": debug}
+    warnings.showwarning = _show_warning
+
+
+@cli.command("list")
+@clinic_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def list_command(clinic_dir: Path | None, as_json: bool) -> None:
+    """List the treatments you can build leaflets for."""
+    from .config import load_clinic
+    from .content import ContentLibrary
+
+    clinic = load_clinic(clinic_dir)
+    library = ContentLibrary(clinic.kit_dir)
+    rows = []
+    for slug in library.slugs():
+        treatment = library.treatment(slug)
+        rows.append(
+            {
+                "name": slug,
+                "title": treatment.meta.title,
+                "summary": treatment.meta.summary,
+                "languages": library.languages(treatment),
+                "blocks": treatment.meta.blocks,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max((len(row["name"]) for row in rows), default=0)
+    for row in rows:
+        languages = ", ".join(row["languages"])
+        click.echo(f"{row['name']:<{width}}  {row['title']} ({languages}): {row['summary']}")
+
+
+@cli.command()
+@click.argument("treatments", nargs=-1, required=True)
+@clinic_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write (default: <treatment>.pdf here).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPERS, case_sensitive=False),
+    default=None,
+    help="Paper size (default: the clinic's, usually A4).",
+)
+@click.option(
+    "--html",
+    "html_only",
+    is_flag=True,
+    help="Write the assembled HTML instead of a PDF, for checking templates.",
+)
+def build(
+    treatments: tuple[str, ...],
+    clinic_dir: Path | None,
+    output: Path | None,
+    paper: str | None,
+    html_only: bool,
+) -> None:
+    """Build one leaflet for one or more TREATMENTS (several make one combined leaflet)."""
+    from .build import build_handout
+
+    result = build_handout(
+        list(treatments),
+        clinic_dir=clinic_dir,
+        output=output,
+        paper=paper.lower() if paper else None,
+        html_only=html_only,
+    )
+    if result.pages is None:
+        click.echo(f"Wrote {result.path} (HTML)")
+    else:
+        size = PAPER_NAMES[paper.lower() if paper else _clinic_paper(clinic_dir)]
+        pages = "page" if result.pages == 1 else "pages"
+        click.echo(f"Wrote {result.path} ({result.pages} {pages}, {size})")
+
+
+def _clinic_paper(clinic_dir: Path | None) -> str:
+    from .config import load_clinic
+
+    return load_clinic(clinic_dir).paper
+
+
+def main() -> None:
+    """Entry point: user errors become one line; anything else too, unless --debug."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:  # HandoutsError and usage errors
+        if debug and isinstance(error, HandoutsError):
+            raise
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except Exception as error:
+        if debug:
+            raise
+        click.echo(
+            f"Error: unexpected {type(error).__name__}: {error} "
+            "(run again with --debug for details)",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,226 @@
+"""The clinic kit's ``clinic.yaml``: one typed schema, validated all at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import ConfigError
+from .paths import DEMO_CLINIC_DIR
+from .yamlio import display_path, parse_yaml
+
+CONFIG_NAME = "clinic.yaml"
+BUNDLED_FONTS = ("Atkinson Hyperlegible",)
+FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+
+
+class ConfigWarning(UserWarning):
+    """A clinic.yaml problem that does not stop a build (e.g. an unknown key)."""
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _hex_colour(value: str) -> str:
+    if not HEX_COLOUR.match(value):
+        raise ValueError(f"{value!r} is not a hex colour (write it like '#1f6f78')")
+    return value.lower()
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _web_address(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"{value!r} must start with https://")
+    return value
+
+
+def _language(value: str) -> str:
+    if not LANGUAGE.match(value):
+        raise ValueError(f"{value!r} is not a language code (use e.g. 'en' or 'es')")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+HexColour = Annotated[str, AfterValidator(_hex_colour)]
+Email = Annotated[str, AfterValidator(_email)]
+OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
+WebAddress = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(lambda value: value and _web_address(value)),
+]
+
+
+class Colours(BaseModel):
+    """Brand colours, as hex."""
+
+    model_config = ConfigDict(extra="allow")
+
+    primary: HexColour = "#1f6f78"
+    """Headings, rules and the header band."""
+    accent: HexColour = "#e8a33d"
+    """Callout borders and small highlights."""
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail. The password comes only from HANDOUTS_SMTP_PASSWORD."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    host: OptionalText = None
+    port: int = 587
+    starttls: bool = True
+    from_address: OptionalEmail = Field(default=None, alias="from")
+    reply_to: OptionalEmail = None
+
+
+class Clinic(BaseModel):
+    """Everything a leaflet needs to know about the clinic that hands it over."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kit_dir: Path | None = Field(default=None, exclude=True)
+    """Folder of clinic.yaml; None only for a clinic built in code."""
+    name: Text
+    """Clinic name as patients know it; shown in the header and as PDF author."""
+    address: OptionalText = None
+    """Postal address, one line or several separated by commas."""
+    phone: Text
+    """The number patients call with questions or worries."""
+    email: OptionalEmail = None
+    website: WebAddress = None
+    booking_url: WebAddress = None
+    emergency: OptionalText = None
+    """What to do out of hours, e.g. 'call NHS 111, or 999 in an emergency'."""
+    logo: Path | None = None
+    """SVG or PNG logo, relative to clinic.yaml."""
+    colors: Colours = Colours()
+    font: Text = BUNDLED_FONTS[0]
+    """A bundled family name, or a font file in the kit."""
+    paper: Literal["a4", "letter", "a5"] = "a4"
+    language: Annotated[str, AfterValidator(_language)] = "en"
+    disclaimer: OptionalText = None
+    """Extra line printed in the footer, after the general-information line."""
+    approved: dict[str, str] = {}
+    """'<treatment>/<block>': '<version>' for each block the clinic has reviewed."""
+    mail: MailSettings = MailSettings()
+
+    @model_validator(mode="after")
+    def _check_files(self) -> Clinic:
+        if self.kit_dir is None:
+            return self
+        problems = []
+        if self.logo is not None:
+            logo = self.kit_dir / self.logo
+            if logo.suffix.lower() not in LOGO_SUFFIXES:
+                problems.append(f"logo: {str(self.logo)!r} must be an SVG, PNG or JPEG file")
+            elif not logo.is_file():
+                problems.append(f"logo: file {str(self.logo)!r} not found next to clinic.yaml")
+        if self.font.lower().endswith(FONT_FILE_SUFFIXES):
+            if not (self.kit_dir / self.font).is_file():
+                problems.append(f"font: file {self.font!r} not found next to clinic.yaml")
+        elif self.font not in BUNDLED_FONTS:
+            bundled = ", ".join(repr(name) for name in BUNDLED_FONTS)
+            problems.append(f"font: {self.font!r} is not bundled (use {bundled} or a font file)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def logo_path(self) -> Path | None:
+        """Absolute path of the logo, if the clinic has one."""
+        if self.logo is None or self.kit_dir is None:
+            return None
+        return (self.kit_dir / self.logo).resolve()
+
+    @property
+    def font_path(self) -> Path | None:
+        """Absolute path of the kit's own font file, if ``font`` names one."""
+        if self.kit_dir is None or not self.font.lower().endswith(FONT_FILE_SUFFIXES):
+            return None
+        return (self.kit_dir / self.font).resolve()
+
+    @property
+    def is_demo(self) -> bool:
+        """True for the built-in example clinic."""
+        return self.kit_dir is not None and self.kit_dir.resolve() == DEMO_CLINIC_DIR
+
+
+def _error_lines(error: ValidationError, source: str) -> list[str]:
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif item["type"] == "literal_error":
+            message = f"{item['input']!r} is not allowed: {message[0].lower()}{message[1:]}"
+        if location:
+            lines.append(f"{source}: {location}: {message}")
+        else:
+            lines.extend(f"{source}: {part}" for part in message.split("; "))
+    return lines
+
+
+def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[str]]]:
+    """Keys the schema does not know, with the known keys they may be typos of."""
+    known = [field.alias or name for name, field in type(model).model_fields.items()]
+    found = [(prefix + key, known) for key in (model.model_extra or {})]
+    for name, value in model:
+        if isinstance(value, BaseModel):
+            found += _unknown_keys(value, f"{prefix}{name}.")
+    return found
+
+
+def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
+    """Load and validate ``clinic.yaml`` from ``kit_dir`` (the demo clinic when None)."""
+    kit_dir = Path(kit_dir) if kit_dir is not None else DEMO_CLINIC_DIR
+    config_file = kit_dir / CONFIG_NAME
+    source = display_path(config_file)
+    if not kit_dir.is_dir():
+        raise ConfigError(
+            f"{display_path(kit_dir)}: clinic folder not found (create one with "
+            "'handouts init DIR')"
+        )
+    if not config_file.is_file():
+        raise ConfigError(f"{source}: file not found (create a kit with 'handouts init DIR')")
+    try:
+        raw = parse_yaml(config_file.read_text(encoding="utf-8"), source)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ConfigError(str(error)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected 'key: value' lines at the top level")
+    try:
+        clinic = Clinic.model_validate({**raw, "kit_dir": kit_dir.resolve()})
+    except ValidationError as error:
+        raise ConfigError("\n".join(_error_lines(error, source))) from None
+    for key, known in _unknown_keys(clinic):
+        leaf = key.rsplit(".", 1)[-1]
+        guess = difflib.get_close_matches(leaf, known, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        warnings.warn(f"{source}: {key}: unknown key, ignored{hint}", ConfigWarning, stacklevel=2)
+    return clinic

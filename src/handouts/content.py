@@ -1,0 +1,201 @@
+"""The treatment library: treatment.yaml plus one Markdown block per section.
+
+Every lookup goes clinic kit first, then built-in, so a clinic can replace one
+block or add a whole treatment without touching the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from .errors import ContentError
+from .paths import builtin_dir
+from .yamlio import display_path, parse_yaml
+
+STANDARD_BLOCKS = (
+    "about",
+    "what-to-expect",
+    "benefits",
+    "before",
+    "aftercare",
+    "risks",
+    "alternatives",
+)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str | dict) else value
+
+
+class Source(BaseModel):
+    """Where a block's facts come from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    url: str | None = None
+
+
+class BlockMeta(BaseModel):
+    """A block's front matter: what it is called and how current it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    reviewed: date
+    review_due: date
+    sources: Annotated[list[Source], BeforeValidator(_as_list)] = Field(min_length=1)
+
+
+class TreatmentMeta(BaseModel):
+    """A treatment's ``treatment.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    also_known_as: Annotated[list[str], BeforeValidator(_as_list)] = []
+    summary: str = Field(min_length=1)
+    blocks: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One section of a leaflet, as written in its Markdown file."""
+
+    treatment: str
+    name: str
+    path: Path
+    meta: BlockMeta
+    body: str
+    body_first_line: int
+    """File line on which ``body`` starts, so errors can point at the right line."""
+
+    @property
+    def key(self) -> str:
+        """``"<treatment>/<block>"``, as used under ``approved:`` in clinic.yaml."""
+        return f"{self.treatment}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """A treatment and where its files were found."""
+
+    slug: str
+    path: Path
+    meta: TreatmentMeta
+
+
+def _validation_lines(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = "is required" if item["type"] == "missing" else item["msg"]
+        lines.append(f"{source}: {location}: {message}")
+    return "\n".join(lines)
+
+
+def read_block(path: Path, treatment: str, name: str) -> Block:
+    """Read one Markdown block with its YAML front matter."""
+    source = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContentError(f"{source}: not UTF-8 text; save it as UTF-8") from None
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise ContentError(
+            f"{source}: line 1: missing front matter (start the file with '---', "
+            "then title, version, reviewed, review_due, sources, then '---')"
+        )
+    try:
+        raw = parse_yaml(match.group(1), source, first_line=2)
+    except ValueError as error:
+        raise ContentError(str(error)) from None
+    try:
+        meta = BlockMeta.model_validate(raw if raw is not None else {})
+    except ValidationError as error:
+        raise ContentError(_validation_lines(error, source)) from None
+    body_first_line = text.count("\n", 0, match.end()) + 1
+    return Block(treatment, name, path, meta, text[match.end() :], body_first_line)
+
+
+class ContentLibrary:
+    """Treatments and blocks found in the clinic kit's ``content/`` and the built-in one."""
+
+    def __init__(self, kit_dir: Path | None = None) -> None:
+        kit_content = kit_dir / "content" if kit_dir is not None else None
+        self.roots: list[Path] = [
+            root
+            for root in (kit_content, builtin_dir("content"))
+            if root is not None and root.is_dir()
+        ]
+
+    def slugs(self) -> list[str]:
+        """Every treatment that has a ``treatment.yaml`` in some root, sorted."""
+        found = {
+            path.parent.name
+            for root in self.roots
+            for path in root.glob("*/treatment.yaml")
+            if SLUG.match(path.parent.name)
+        }
+        return sorted(found)
+
+    def _find(self, relative: str) -> Path | None:
+        for root in self.roots:
+            candidate = root / relative
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def treatment(self, slug: str) -> Treatment:
+        """Load one treatment's ``treatment.yaml``; unknown names list the ones that exist."""
+        path = self._find(f"{slug}/treatment.yaml") if SLUG.match(slug) else None
+        if path is None:
+            known = ", ".join(self.slugs()) or "none"
+            raise ContentError(f"unknown treatment {slug!r}; available: {known}")
+        source = display_path(path)
+        try:
+            raw = parse_yaml(path.read_text(encoding="utf-8-sig"), source)
+            meta = TreatmentMeta.model_validate(raw if raw is not None else {})
+        except ValueError as error:
+            message = (
+                _validation_lines(error, source)
+                if isinstance(error, ValidationError)
+                else str(error)
+            )
+            raise ContentError(message) from None
+        return Treatment(slug, path.parent, meta)
+
+    def block(self, treatment: Treatment, name: str) -> Block:
+        """Load one block of ``treatment``, kit first; a missing block names every place."""
+        relative = f"{treatment.slug}/{name}.md"
+        path = self._find(relative)
+        if path is None:
+            searched = ", ".join(display_path(root / relative) for root in self.roots)
+            raise ContentError(
+                f"{display_path(treatment.path / 'treatment.yaml')}: blocks: "
+                f"{name!r} not found (looked in {searched})"
+            )
+        return read_block(path, treatment.slug, name)
+
+    def languages(self, treatment: Treatment) -> list[str]:
+        """Languages the treatment is written in: English plus any ``<block>.<lang>.md``."""
+        found = {"en"}
+        for root in self.roots:
+            for path in (root / treatment.slug).glob("*.*.md"):
+                found.add(path.suffixes[-2].lstrip("."))
+        return sorted(found)
+
+    def blocks(self, treatment: Treatment) -> list[Block]:
+        """All blocks of ``treatment`` in the order ``treatment.yaml`` lists them."""
+        return [self.block(treatment, name) for name in treatment.meta.blocks]

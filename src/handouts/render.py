@@ -1,0 +1,88 @@
+"""HTML to PDF with WeasyPrint: only safe resources, and any logged error fails the build."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import weasyprint
+from weasyprint.urls import FatalURLFetchingError
+
+from .errors import RenderError
+from .fetcher import KitURLFetcher
+
+RENDER_OPTIONS: dict[str, object] = {
+    "pdf_variant": None,  # tagged PDF/UA output arrives with the accessibility work
+    "pdf_tags": True,  # tag structure so screen readers follow the reading order
+    "optimize_images": True,  # smaller attachments when leaflets are emailed
+    "presentational_hints": False,  # only our stylesheets decide how it looks
+    "full_fonts": False,  # subset fonts: small files, still fully embedded
+}
+"""Options passed straight to ``weasyprint.Document.write_pdf``."""
+
+
+@dataclass(frozen=True)
+class RenderedPDF:
+    """PDF bytes and how many pages they hold."""
+
+    data: bytes
+    pages: int
+
+
+class _ErrorCounter(logging.Handler):
+    """Collect WeasyPrint's error records (missing images, bad stylesheets...)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
+    """Render assembled leaflet HTML to PDF bytes.
+
+    ``roots`` are the only folders WeasyPrint may read from. Links that would embed
+    a file as a PDF attachment are dropped before the PDF is written.
+    """
+    counter = _ErrorCounter()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(counter)
+    try:
+        document = weasyprint.HTML(
+            string=html,
+            base_url=base_url.as_uri() + "/",
+            url_fetcher=KitURLFetcher(roots),
+        ).render()
+        document.metadata.attachments.clear()
+        for page in document.pages:
+            page.links[:] = [link for link in page.links if link[0] != "attachment"]
+        pdf = document.write_pdf(**RENDER_OPTIONS)
+    except FatalURLFetchingError as error:
+        reason = error.__cause__ or error
+        raise RenderError(f"cannot build the leaflet: {reason}") from None
+    finally:
+        logger.removeHandler(counter)
+    if counter.messages:
+        raise RenderError(f"cannot build the leaflet: {counter.messages[0]}")
+    return RenderedPDF(pdf, len(document.pages))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,162 @@
+"""Jinja: the leaflet templates (kit first, then built-in) and content placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    nodes,
+)
+from jinja2 import (
+    TemplateError as JinjaTemplateError,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+from .config import Clinic
+from .errors import ContentError, TemplateError
+from .paths import builtin_dir
+from .yamlio import display_path
+
+PLACEHOLDERS: dict[str, str] = {
+    "clinic.name": "the clinic's name",
+    "clinic.phone": "the number patients call",
+    "clinic.email": "the clinic's email address",
+    "clinic.website": "the clinic's website",
+    "clinic.booking_url": "the online booking page",
+    "clinic.emergency": "what to do out of hours",
+    "clinic.address": "the clinic's postal address",
+}
+"""The placeholders content blocks may use, and what each stands for."""
+
+
+def template_folders(clinic: Clinic) -> list[Path]:
+    """Template folders in lookup order: the clinic kit's, then the built-in one."""
+    kit_templates = clinic.kit_dir / "templates" if clinic.kit_dir else None
+    return [
+        folder
+        for folder in (kit_templates, builtin_dir("templates"))
+        if folder is not None and folder.is_dir()
+    ]
+
+
+def leaflet_environment(clinic: Clinic) -> Environment:
+    """Jinja environment for leaflet templates.
+
+    ``builtin/<name>`` always reaches the built-in template, so a kit override can
+    ``{% extends "builtin/leaflet.html" %}`` and replace a single block.
+    """
+    folders = template_folders(clinic)
+    loader = ChoiceLoader(
+        [
+            PrefixLoader({"builtin": FileSystemLoader(builtin_dir("templates"))}),
+            FileSystemLoader([str(folder) for folder in folders]),
+        ]
+    )
+    return Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> str:
+    """Render template ``name``; a missing one names every folder searched."""
+    environment = leaflet_environment(clinic)
+    try:
+        return environment.get_template(name).render(context)
+    except TemplateNotFound as error:
+        searched = ", ".join(display_path(folder) for folder in template_folders(clinic))
+        raise TemplateError(f"template {error.name!r} not found (looked in {searched})") from None
+    except TemplateSyntaxError as error:
+        where = display_path(Path(error.filename)) if error.filename else name
+        raise TemplateError(f"{where}: line {error.lineno}: {error.message}") from None
+    except JinjaTemplateError as error:
+        raise TemplateError(f"template {name!r}: {error}") from None
+
+
+def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
+    """Values behind :data:`PLACEHOLDERS` for ``clinic``."""
+    values: dict[str, dict[str, str | None]] = {}
+    for dotted in PLACEHOLDERS:
+        group, field = dotted.split(".")
+        values.setdefault(group, {})[field] = getattr(clinic, field)
+    return values
+
+
+_placeholder_environment = ImmutableSandboxedEnvironment(
+    autoescape=False,
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    finalize=lambda value: escape(value) if not isinstance(value, Markup) else value,
+)
+
+
+def _dotted_name(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        parent = _dotted_name(node.node)
+        return f"{parent}.{node.attr}" if parent else None
+    return None
+
+
+def fill_placeholders(
+    text: str, values: Mapping[str, Mapping[str, str | None]], source: str, first_line: int = 1
+) -> str:
+    """Replace ``{{ clinic.phone }}``-style placeholders in a content block.
+
+    Runs in Jinja's sandbox; values are HTML-escaped and never parsed as templates,
+    so text from patients or CSV files stays plain data. An unknown or empty
+    placeholder is an error naming the file and line.
+    """
+
+    def fail(line: int, problem: str) -> ContentError:
+        return ContentError(f"{source}: line {line + first_line - 1}: {problem}")
+
+    try:
+        tree = _placeholder_environment.parse(text)
+    except TemplateSyntaxError as error:
+        raise fail(
+            error.lineno,
+            f"broken placeholder ({error.message}); write it like {{{{ clinic.phone }}}}",
+        ) from None
+    for output in tree.find_all(nodes.Output):
+        for expression in output.nodes:
+            if isinstance(expression, nodes.TemplateData):
+                continue
+            dotted = _dotted_name(expression)
+            if dotted is None:
+                raise fail(
+                    expression.lineno,
+                    "placeholders must be plain names such as "
+                    "{{ clinic.phone }}, without filters or sums",
+                )
+            if dotted not in PLACEHOLDERS:
+                known = ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
+                raise fail(
+                    expression.lineno, f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}"
+                )
+            group, field = dotted.split(".")
+            if not values.get(group, {}).get(field):
+                raise fail(
+                    expression.lineno,
+                    f"{{{{ {dotted} }}}} is used but clinic.yaml has no {field!r}; add it there",
+                )
+    for statement in tree.body:
+        if not isinstance(statement, nodes.Output):
+            raise fail(
+                statement.lineno, "only {{ placeholders }} are allowed in content, not {% tags %}"
+            )
+    return _placeholder_environment.from_string(tree).render(values)
