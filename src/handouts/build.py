@@ -13,6 +13,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import __version__
+from .atomic import write_atomically
 from .config import Clinic, load_clinic
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError
@@ -255,8 +256,6 @@ def build_handout(
     in the current folder. Options left as None take the clinic's defaults. The
     file is written atomically.
     """
-    from .render import render_pdf, write_atomically  # WeasyPrint loads only when rendering
-
     clinic = load_clinic(clinic_dir)
     handout = assemble_html(treatment_slugs, clinic, paper)
     suffix = ".html" if html_only else ".pdf"
@@ -264,6 +263,8 @@ def build_handout(
     if html_only:
         write_atomically(target, handout.html.encode("utf-8"))
         return BuildResult(target, None, handout)
+    from .render import render_pdf  # WeasyPrint loads only when a PDF is made
+
     pdf = render_pdf(
         handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic)
     )

@@ -1,0 +1,55 @@
+"""Read a generated PDF back: text, pages, size, metadata, fonts."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from pypdf import PdfReader
+
+POINTS_PER_MM = 72 / 25.4
+PAPER_MM = {"a4": (210, 297), "letter": (215.9, 279.4), "a5": (148, 210)}
+
+
+def reader(pdf: Path | bytes) -> PdfReader:
+    return PdfReader(BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+
+
+def text(pdf: Path | bytes) -> str:
+    """All page text, whitespace folded so phrases that wrap still match."""
+    pages = reader(pdf).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+
+def page_size_mm(pdf: Path | bytes, index: int = 0) -> tuple[float, float]:
+    box = reader(pdf).pages[index].mediabox
+    return round(float(box.width) / POINTS_PER_MM, 1), round(float(box.height) / POINTS_PER_MM, 1)
+
+
+def fonts(pdf: Path | bytes) -> dict[str, bool]:
+    """Every font used on any page, mapped to whether its file is embedded."""
+    found: dict[str, bool] = {}
+    for page in reader(pdf).pages:
+        resources = page.get("/Resources", {})
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            embedded = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found[str(font.get("/BaseFont"))] = embedded
+    return found
+
+
+def has_attachments(pdf: Path | bytes) -> bool:
+    """True if the PDF embeds any file, by name tree or by annotation."""
+    document = reader(pdf)
+    names = document.trailer["/Root"].get("/Names", {})
+    if "/EmbeddedFiles" in names:
+        return True
+    for page in document.pages:
+        for annotation in page.get("/Annots", []) or []:
+            if annotation.get_object().get("/Subtype") == "/FileAttachment":
+                return True
+    return False

@@ -1,0 +1,93 @@
+"""The command line: thin over the library, one clear line per error, right exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from conftest import block_file
+from pdfcheck import PAPER_MM, page_size_mm, text
+
+from handouts.cli import cli
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    """Run the real ``handouts`` entry point, as a clinic user would."""
+    return subprocess.run([sys.executable, "-m", "handouts", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_build_writes_treatment_pdf_in_current_folder(in_tmp):
+    result = CliRunner().invoke(cli, ["build", "microneedling"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Wrote microneedling.pdf (2 pages, A4)\n"
+    assert "Microneedling" in text(in_tmp / "microneedling.pdf")
+
+
+def test_build_output_and_paper_options(in_tmp):
+    result = CliRunner().invoke(cli, ["build", "microneedling", "-o", "out/leaflet.pdf",
+                                      "--paper", "letter"])
+    assert result.exit_code == 0, result.output
+    assert page_size_mm(in_tmp / "out" / "leaflet.pdf") == PAPER_MM["letter"]
+
+
+def test_build_html(in_tmp):
+    result = CliRunner().invoke(cli, ["build", "microneedling", "--html"])
+    assert result.exit_code == 0
+    assert (in_tmp / "microneedling.html").read_text().startswith("<!doctype html>")
+
+
+def test_unknown_treatment_is_one_line_listing_what_exists(in_tmp):
+    completed = run("build", "no-such-thing")
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        "Error: unknown treatment 'no-such-thing'; available: microneedling\n")
+    assert not list(in_tmp.iterdir())
+
+
+def test_usage_error_exits_2():
+    completed = run("build")
+    assert completed.returncode == 2
+    assert "Missing argument 'TREATMENTS...'" in completed.stderr
+
+
+def test_config_error_has_no_traceback_unless_debug(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: nope}\n"})
+    completed = run("build", "microneedling", "--clinic", str(kit))
+    assert completed.returncode == 1
+    assert completed.stderr == ("Error: kit/clinic.yaml: colors.primary: 'nope' is not a hex "
+                                "colour (write it like '#1f6f78')\n")
+    debug = run("--debug", "build", "microneedling", "--clinic", str(kit))
+    assert "Traceback" in debug.stderr
+
+
+def test_unknown_key_warning_is_shown_but_build_succeeds(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nfax: '2'\n"})
+    completed = run("build", "microneedling", "--clinic", str(kit), "--html")
+    assert completed.returncode == 0
+    assert "Warning: kit/clinic.yaml: fax: unknown key, ignored" in completed.stderr
+
+
+def test_list_text_and_json(clinic_kit):
+    result = CliRunner().invoke(cli, ["list"])
+    assert result.exit_code == 0
+    assert result.output.startswith("microneedling  Microneedling (en): ")
+    kit = clinic_kit({"content/peel/treatment.yaml": "title: Peel\nsummary: A peel.\n"
+                                                     "blocks: [about]\n",
+                      "content/peel/about.md": block_file("About peels."),
+                      "content/peel/about.es.md": block_file("Sobre peelings.")})
+    rows = json.loads(CliRunner().invoke(cli, ["list", "--clinic", str(kit), "--json"]).output)
+    assert [row["name"] for row in rows] == ["microneedling", "peel"]
+    assert rows[1] == {"name": "peel", "title": "Peel", "summary": "A peel.",
+                       "languages": ["en", "es"], "blocks": ["about"]}
+
+
+def test_failed_build_leaves_existing_file_untouched(clinic_kit, in_tmp):
+    (in_tmp / "microneedling.pdf").write_bytes(b"old leaflet")
+    kit = clinic_kit({"styles/extra.css": "@import url('file:///etc/hostname');"}, base="demo")
+    result = CliRunner().invoke(cli, ["build", "microneedling", "--clinic", str(kit)])
+    assert result.exit_code == 1
+    assert (in_tmp / "microneedling.pdf").read_bytes() == b"old leaflet"
+    assert sorted(path.name for path in in_tmp.iterdir()) == ["kit", "microneedling.pdf"]

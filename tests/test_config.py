@@ -1,0 +1,125 @@
+"""clinic.yaml: valid kits load, every problem is reported as 'file: key: problem'."""
+
+from __future__ import annotations
+
+import pytest
+
+from handouts.config import ConfigWarning, load_clinic
+from handouts.errors import ConfigError
+from handouts.paths import DEMO_CLINIC_DIR
+
+
+def test_demo_clinic_is_the_default_and_marked_as_an_example():
+    clinic = load_clinic()
+    assert clinic.is_demo
+    assert clinic.name == "Northbank Skin Clinic"
+    assert "fictional" in clinic.disclaimer
+    assert clinic.logo_path == DEMO_CLINIC_DIR / "logo.svg"
+    assert clinic.approved["microneedling/risks"] == "1.0"
+
+
+def test_minimal_kit_gets_defaults(clinic_kit):
+    clinic = load_clinic(clinic_kit())
+    assert (clinic.paper, clinic.language, clinic.font) == ("a4", "en", "Atkinson Hyperlegible")
+    assert clinic.colors.primary == "#1f6f78"
+    assert clinic.logo_path is None
+
+
+def test_values_keep_the_text_as_written(clinic_kit):
+    kit = clinic_kit({"clinic.yaml": """\
+        name: Test Clinic
+        phone: 0123 456
+        approved:
+          microneedling/about: 1.10
+        mail:
+          port: 465
+          starttls: false
+        """})
+    clinic = load_clinic(kit)
+    assert clinic.phone == "0123 456"
+    assert clinic.approved == {"microneedling/about": "1.10"}
+    assert (clinic.mail.port, clinic.mail.starttls) == (465, False)
+
+
+def test_paths_resolve_against_the_kit_folder(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nlogo: art/logo.svg\n",
+                      "art/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    assert load_clinic(kit).logo_path == kit / "art" / "logo.svg"
+
+
+def test_bad_colour_is_one_line_naming_file_and_key(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors:\n  primary: blue-ish\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == (
+        "kit/clinic.yaml: colors.primary: 'blue-ish' is not a hex colour "
+        "(write it like '#1f6f78')")
+
+
+def test_every_problem_is_reported_at_once(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": """\
+        address: 1 High Street
+        email: not-an-email
+        paper: a3
+        booking_url: www.example.com
+        logo: missing.png
+        """})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message.splitlines() == [
+        "kit/clinic.yaml: name: is required",
+        "kit/clinic.yaml: phone: is required",
+        "kit/clinic.yaml: email: 'not-an-email' is not an email address",
+        "kit/clinic.yaml: booking_url: 'www.example.com' must start with https://",
+        "kit/clinic.yaml: paper: 'a3' is not allowed: input should be 'a4', 'letter' or 'a5'",
+    ]
+
+
+def test_missing_logo_names_the_file(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nlogo: logo.png\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == (
+        "kit/clinic.yaml: logo: file 'logo.png' not found next to clinic.yaml")
+
+
+def test_unknown_font_lists_the_bundled_ones(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nfont: Comic Sans\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == ("kit/clinic.yaml: font: 'Comic Sans' is not bundled "
+                                    "(use 'Atkinson Hyperlegible' or a font file)")
+
+
+def test_yaml_syntax_error_names_the_line(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors:\n  primary: '#123456\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == (
+        "kit/clinic.yaml: line 5: could not read YAML (found unexpected end of stream); "
+        "check indentation and colons")
+
+
+def test_top_level_must_be_a_mapping(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "- name\n- phone\n"})
+    with pytest.raises(ConfigError, match=r"^kit/clinic.yaml: expected 'key: value' lines"):
+        load_clinic(kit)
+
+
+def test_unknown_keys_warn_with_a_suggestion(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolours:\n  primary: '#000'\n"
+                                     "colors:\n  primray: '#000'\n"})
+    with pytest.warns(ConfigWarning) as caught:
+        load_clinic(kit)
+    assert [str(warning.message) for warning in caught] == [
+        "kit/clinic.yaml: colours: unknown key, ignored; did you mean 'colors'?",
+        "kit/clinic.yaml: colors.primray: unknown key, ignored; did you mean 'primary'?",
+    ]
+
+
+def test_missing_kit_folder_and_file(tmp_path, in_tmp):
+    with pytest.raises(ConfigError, match=r"^nowhere: clinic folder not found"):
+        load_clinic(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"^empty/clinic.yaml: file not found"):
+        load_clinic(tmp_path / "empty")

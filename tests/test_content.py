@@ -1,0 +1,127 @@
+"""The treatment library, front matter, placeholders and Markdown sanitising."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import block_file
+
+from handouts.build import assemble_html
+from handouts.config import load_clinic
+from handouts.content import STANDARD_BLOCKS, ContentLibrary
+from handouts.errors import ContentError
+from handouts.markup import UnsafeImageError, markdown_to_html
+from handouts.templating import PLACEHOLDERS, fill_placeholders
+
+
+def test_builtin_microneedling_has_every_standard_block_with_front_matter():
+    library = ContentLibrary()
+    treatment = library.treatment("microneedling")
+    assert tuple(treatment.meta.blocks) == STANDARD_BLOCKS
+    for block in library.blocks(treatment):
+        assert block.meta.title and block.meta.version and block.meta.sources
+        assert block.meta.reviewed < block.meta.review_due
+        assert block.body.strip()
+
+
+def test_unknown_treatment_lists_the_ones_that_exist():
+    with pytest.raises(ContentError) as caught:
+        ContentLibrary().treatment("no-such-thing")
+    assert caught.value.message == "unknown treatment 'no-such-thing'; available: microneedling"
+
+
+def test_kit_block_replaces_builtin_block(clinic_kit):
+    kit = clinic_kit({"content/microneedling/aftercare.md": block_file("Our own aftercare.")})
+    block = ContentLibrary(kit).block(ContentLibrary(kit).treatment("microneedling"), "aftercare")
+    assert block.body.strip() == "Our own aftercare."
+    assert block.path == kit / "content" / "microneedling" / "aftercare.md"
+
+
+def test_block_without_front_matter_is_refused(clinic_kit, in_tmp):
+    kit = clinic_kit({"content/microneedling/about.md": "Just text.\n"})
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError) as caught:
+        library.block(library.treatment("microneedling"), "about")
+    assert caught.value.message.startswith(
+        "kit/content/microneedling/about.md: line 1: missing front matter")
+
+
+def test_front_matter_problems_name_file_and_field(clinic_kit, in_tmp):
+    kit = clinic_kit({"content/microneedling/about.md": "---\ntitle: About\nversion: '1'\n"
+                      "reviewed: soon\nreview_due: 2027-01-01\n---\nText\n"})
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError) as caught:
+        library.block(library.treatment("microneedling"), "about")
+    assert caught.value.message.splitlines() == [
+        "kit/content/microneedling/about.md: reviewed: Input should be a valid date or "
+        "datetime, input is too short",
+        "kit/content/microneedling/about.md: sources: is required",
+    ]
+
+
+def test_placeholders_are_filled_and_escaped():
+    values = {"clinic": {"phone": "<b>0123</b>", "name": "{{ clinic.phone }}"}}
+    filled = fill_placeholders("Call {{ clinic.phone }} at {{ clinic.name }}.", values, "x.md")
+    assert filled == "Call &lt;b&gt;0123&lt;/b&gt; at {{ clinic.phone }}."
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("ok\n{{ clinic.fax }}", "line 12: unknown placeholder {{ clinic.fax }}; use one of"),
+    ("{{ clinic.__class__ }}", "line 11: unknown placeholder {{ clinic.__class__ }}"),
+    ("{{ ''.__class__ }}", "line 11: placeholders must be plain names"),
+    ("{{ clinic.phone | upper }}", "line 11: placeholders must be plain names"),
+    ("{% for x in clinic %}{% endfor %}", "line 11: only {{ placeholders }} are allowed"),
+    ("\n\n{{ clinic.phone", "line 13: broken placeholder"),
+    ("{{ clinic.booking_url }}", "line 11: {{ clinic.booking_url }} is used but clinic.yaml "
+                                 "has no 'booking_url'; add it there"),
+])
+def test_bad_placeholders_name_file_and_line(text, problem):
+    values = {"clinic": {"phone": "1", "booking_url": None}}
+    with pytest.raises(ContentError) as caught:
+        fill_placeholders(text, values, "about.md", first_line=11)
+    assert caught.value.message.startswith(f"about.md: {problem}")
+
+
+def test_every_documented_placeholder_is_a_clinic_field():
+    clinic = load_clinic()
+    for dotted in PLACEHOLDERS:
+        group, field = dotted.split(".")
+        assert group == "clinic" and hasattr(clinic, field)
+
+
+def test_script_and_handlers_never_reach_the_html():
+    html = markdown_to_html(
+        'Hi <script>alert(1)</script><img src="x.png" onerror="alert(2)">'
+        '<iframe src="https://evil.example"></iframe><a href="javascript:alert(3)">x</a>'
+        '<p style="color:red" onclick="y">z</p><a rel="attachment" href="secret.pdf">f</a>')
+    for forbidden in ("<script", "alert", "onerror", "<iframe", "javascript:", "style=",
+                      "onclick", "attachment", "secret.pdf"):
+        assert forbidden not in html
+
+
+@pytest.mark.parametrize("source", [
+    "http://127.0.0.1/x.png", "https://example.com/x.png", "file:///etc/passwd", "/etc/passwd",
+    "//evil.example/x.png", "C:/x.png", "&#x66;ile:///etc/passwd",
+])
+def test_foreign_images_are_an_error_not_silently_dropped(source):
+    with pytest.raises(UnsafeImageError, match="is not allowed: put the picture in the clinic kit"):
+        markdown_to_html(f'<img src="{source}" alt="x">')
+
+
+def test_relative_images_point_into_the_blocks_folder(tmp_path):
+    html = markdown_to_html("![Diagram](diagram.png)", image_folder=tmp_path)
+    assert f'src="{tmp_path.as_uri()}/diagram.png"' in html
+
+
+def test_admonitions_become_callouts_and_tables_work():
+    html = markdown_to_html('!!! tip "Good to know"\n    Drink water.\n\n| a | b |\n|---|---|\n'
+                            '| 1 | 2 |\n')
+    assert '<div class="admonition tip">' in html
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_script_in_a_kit_block_never_reaches_the_leaflet(clinic_kit):
+    kit = clinic_kit({"content/microneedling/about.md": block_file(
+        "Hello <script>document.write('x')</script> <b onmouseover=alert(1)>there</b>")},
+        base="demo")
+    html = assemble_html(["microneedling"], load_clinic(kit)).html
+    assert "Hello" in html and "<script" not in html and "onmouseover" not in html

@@ -1,0 +1,118 @@
+"""The demo leaflet rendered to a real PDF and read back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from pdfcheck import PAPER_MM, fonts, has_attachments, page_size_mm, reader, text
+
+from handouts import build_handout
+from handouts.content import ContentLibrary
+
+SECTION_TITLES = [
+    "What is microneedling?", "What to expect on the day", "How it can help",
+    "Before your appointment", "Looking after your skin afterwards",
+    "Side effects and when to call us", "Other options",
+]
+
+
+def test_demo_leaflet_is_two_a4_pages_without_log_errors(demo_leaflet):
+    result, log = demo_leaflet
+    assert log == []
+    assert result.pages == 2
+    assert len(reader(result.path).pages) == 2
+    assert page_size_mm(result.path) == PAPER_MM["a4"]
+
+
+def test_demo_leaflet_text_has_every_section_and_the_clinic(demo_leaflet):
+    result, _ = demo_leaflet
+    content = text(result.path)
+    for title in SECTION_TITLES:
+        assert title in content
+    for expected in ("Northbank Skin Clinic", "020 7946 0321", "When to call us",
+                     "call NHS 111 for advice, or 999 in an emergency",
+                     "Call us on 020 7946 0321 if you have"):
+        assert expected in content
+
+
+def test_every_page_has_the_complete_footer(demo_leaflet):
+    result, _ = demo_leaflet
+    pages = reader(result.path).pages
+    for number, page in enumerate(pages, start=1):
+        footer = " ".join(page.extract_text().split())
+        assert f"Page {number} of {len(pages)}" in footer
+        assert "Northbank Skin Clinic · 020 7946 0321" in footer
+        assert "Microneedling: content version 1.0, reviewed 2 November 2026" in footer
+        assert "This leaflet is general information." in footer
+        assert "fictional demo clinic" in footer
+
+
+def test_metadata_title_author_subject_language(demo_leaflet):
+    result, _ = demo_leaflet
+    document = reader(result.path)
+    info = document.metadata
+    assert info.title == "Microneedling: patient information"
+    assert info.author == "Northbank Skin Clinic"
+    assert info.subject.startswith("Tiny needles prompt your skin")
+    assert document.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+def test_all_fonts_are_embedded_and_the_bundled_font_is_used(demo_leaflet):
+    result, _ = demo_leaflet
+    used = fonts(result.path)
+    assert used and all(used.values())
+    assert any("Atkinson-Hyperlegible" in name for name in used)
+
+
+def test_demo_blocks_are_approved_so_no_sample_mark(demo_leaflet):
+    result, _ = demo_leaflet
+    assert "Sample text" not in text(result.path)
+    assert not has_attachments(result.path)
+
+
+def test_letter_paper(tmp_path, weasyprint_log):
+    result = build_handout(["microneedling"], output=tmp_path / "letter.pdf", paper="letter")
+    assert page_size_mm(result.path) == PAPER_MM["letter"]
+    assert 1 <= result.pages <= 3
+    assert weasyprint_log == []
+
+
+def test_unapproved_blocks_carry_the_sample_mark(clinic_kit, tmp_path):
+    kit = clinic_kit()  # approves nothing
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
+    content = text(result.path)
+    blocks = ContentLibrary().treatment("microneedling").meta.blocks
+    assert content.count("Sample text: not yet reviewed by your clinic") == len(blocks)
+    assert "Test Clinic" in content and "01632 960 001" in content
+
+
+def test_body_text_is_at_least_12pt(demo_leaflet):
+    result, _ = demo_leaflet
+    sizes: list[float] = []
+
+    def visit(text_run, cm, tm, font_dict, font_size):
+        if text_run.strip():
+            sizes.append(round(font_size * tm[0], 1))
+
+    reader(result.path).pages[0].extract_text(visitor_text=visit)
+    body_size = max(set(sizes), key=sizes.count)
+    assert body_size >= 12
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter", "a5"])
+def test_html_mode_writes_the_assembled_html(tmp_path, paper):
+    result = build_handout(["microneedling"], output=tmp_path / "x.html", html_only=True,
+                           paper=paper)
+    html = result.path.read_text(encoding="utf-8")
+    assert result.pages is None
+    assert html.startswith("<!doctype html>") and f"page-{paper}.css" in html
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed (.ci/run installs it)")
+def test_pdf_structure_passes_qpdf_check(demo_leaflet):
+    result, _ = demo_leaflet
+    completed = subprocess.run(["qpdf", "--check", str(result.path)], capture_output=True,
+                               text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
