@@ -91,3 +91,18 @@ def test_failed_build_leaves_existing_file_untouched(clinic_kit, in_tmp):
     assert result.exit_code == 1
     assert (in_tmp / "microneedling.pdf").read_bytes() == b"old leaflet"
     assert sorted(path.name for path in in_tmp.iterdir()) == ["kit", "microneedling.pdf"]
+
+
+def test_unwritable_output_is_one_line(in_tmp):
+    (in_tmp / "file").write_text("x")
+    completed = run("build", "microneedling", "-o", "file/leaflet.pdf")
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("Error: file/leaflet.pdf: cannot write the file (")
+    assert completed.stderr.count("\n") == 1
+
+
+def test_unknown_key_warning_is_shown_once(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nfax: '2'\n"})
+    completed = run("build", "microneedling", "--clinic", str(kit))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.count("fax: unknown key") == 1

@@ -123,3 +123,34 @@ def test_missing_kit_folder_and_file(tmp_path, in_tmp):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"^empty/clinic.yaml: file not found"):
         load_clinic(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(("yaml_text", "problem"), [
+    ("name: A\nphone: '1'\nx: &a [1, 2]\ny: *a\n",
+     "line 4: could not read YAML (aliases (*name) are not supported; write the value out)"),
+    ("name: A\nphone: '1'\nname: B\n",
+     "line 3: could not read YAML (key 'name' appears twice; keep one)"),
+    ("name: A\nphone: '1'\nlanguage: zz\n",
+     "language: 'zz' is not a language code (use e.g. 'en', 'en-GB' or 'es')"),
+    ("name: A\nphone: '1'\ncolors: {primary: \"#1d5c63\\n\"}\n",
+     "colors.primary: '#1d5c63\\n' is not a hex colour (write it like '#1f6f78')"),
+    (f"name: {'A' * 81}\nphone: '1'\n", "name: String should have at most 80 characters"),
+])
+def test_hostile_or_mistyped_yaml_is_one_clear_line(clinic_kit, in_tmp, yaml_text, problem):
+    kit = clinic_kit({"clinic.yaml": yaml_text})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == f"kit/clinic.yaml: {problem}"
+
+
+def test_non_utf8_file_is_named(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": b"name: Caf\xe9\nphone: '1'\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == "kit/clinic.yaml: not UTF-8 text; save it as UTF-8"
+
+
+def test_utf8_with_bom_and_non_latin_values_load(clinic_kit):
+    kit = clinic_kit({"clinic.yaml": "\ufeffname: Clínica Dermatológica Señora Núñez\n"
+                                     "phone: '+34 600 000 000'\nlanguage: es\n"})
+    assert load_clinic(kit).name == "Clínica Dermatológica Señora Núñez"

@@ -52,16 +52,28 @@ def test_front_matter_problems_name_file_and_field(clinic_kit, in_tmp):
     with pytest.raises(ContentError) as caught:
         library.block(library.treatment("microneedling"), "about")
     assert caught.value.message.splitlines() == [
-        "kit/content/microneedling/about.md: reviewed: Input should be a valid date or "
-        "datetime, input is too short",
+        "kit/content/microneedling/about.md: reviewed: 'soon' is not a date; write it as "
+        "YYYY-MM-DD",
         "kit/content/microneedling/about.md: sources: is required",
     ]
 
 
-def test_placeholders_are_filled_and_escaped():
-    values = {"clinic": {"phone": "<b>0123</b>", "name": "{{ clinic.phone }}"}}
-    filled = fill_placeholders("Call {{ clinic.phone }} at {{ clinic.name }}.", values, "x.md")
-    assert filled == "Call &lt;b&gt;0123&lt;/b&gt; at {{ clinic.phone }}."
+def test_placeholder_values_are_plain_text_never_markup():
+    values = {"clinic": {"phone": "020 *7946* 0321", "name": "<i>A&B</i> {{ clinic.__class__ }}",
+                         "booking_url": "https://book.example/?a=1&b=2"}}
+    text, placeholders = fill_placeholders(
+        "Call {{ clinic.phone }} at {{ clinic.name }}. [Book]({{ clinic.booking_url }})",
+        values, "x.md")
+    assert "{{" not in text and "020" not in text
+    html = markdown_to_html(text, placeholders=placeholders)
+    assert html == ('<p>Call 020 *7946* 0321 at &lt;i&gt;A&amp;B&lt;/i&gt; {{ clinic.__class__ }}.'
+                    ' <a href="https://book.example/?a=1&amp;b=2" rel="noopener">Book</a></p>')
+
+
+def test_placeholder_link_must_be_a_web_address():
+    text, placeholders = fill_placeholders("[Call]({{ clinic.name }})",
+                                           {"clinic": {"name": "javascript:alert(1)"}}, "x.md")
+    assert "href" not in markdown_to_html(text, placeholders=placeholders)
 
 
 @pytest.mark.parametrize(("text", "problem"), [
@@ -125,3 +137,58 @@ def test_script_in_a_kit_block_never_reaches_the_leaflet(clinic_kit):
         base="demo")
     html = assemble_html(["microneedling"], load_clinic(kit)).html
     assert "Hello" in html and "<script" not in html and "onmouseover" not in html
+
+
+def test_block_names_cannot_be_paths(clinic_kit, in_tmp):
+    kit = clinic_kit({"content/microneedling/treatment.yaml":
+                      "title: M\nsummary: S\nblocks: [about, ../../../secret, about]\n"})
+    with pytest.raises(ContentError) as caught:
+        ContentLibrary(kit).treatment("microneedling")
+    assert caught.value.message == (
+        "kit/content/microneedling/treatment.yaml: blocks: '../../../secret' is not a block name "
+        "(lowercase letters, digits and hyphens, like 'aftercare')")
+
+
+def test_symlinked_block_outside_the_kit_is_refused(clinic_kit, tmp_path, in_tmp):
+    secret = tmp_path / "secret.md"
+    secret.write_text(block_file("SECRET"))
+    kit = clinic_kit()
+    (kit / "content" / "microneedling").mkdir(parents=True)
+    (kit / "content" / "microneedling" / "about.md").symlink_to(secret)
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError, match="points outside kit/content; copy the file in"):
+        library.block(library.treatment("microneedling"), "about")
+
+
+@pytest.mark.parametrize("body", ["", "   \n\n", "<!-- to do -->\n"])
+def test_empty_block_is_refused(clinic_kit, in_tmp, body):
+    kit = clinic_kit({"content/microneedling/about.md": block_file(body)})
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError, match=r"about\.md: the block has no text after its front"):
+        library.block(library.treatment("microneedling"), "about")
+
+
+@pytest.mark.parametrize(("dates", "problem"), [
+    ("reviewed: 0\nreview_due: 2027-01-01", "reviewed: '0' is not a date; write it as YYYY-MM-DD"),
+    ("reviewed: 2027-01-01\nreview_due: 2026-01-01", "review_due must be later than reviewed"),
+])
+def test_review_dates_must_be_real_and_in_order(clinic_kit, in_tmp, dates, problem):
+    kit = clinic_kit({"content/microneedling/about.md":
+                      f"---\ntitle: A\nversion: '1'\n{dates}\nsources: [{{title: T, "
+                      "publisher: P}]\n---\nText\n"})
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError) as caught:
+        library.block(library.treatment("microneedling"), "about")
+    assert caught.value.message == f"kit/content/microneedling/about.md: {problem}"
+
+
+@pytest.mark.parametrize("markup", ['<image src="http://127.0.0.1:9/x.png">', "<img>",
+                                    '<img src="">'])
+def test_image_tricks_are_errors(markup):
+    with pytest.raises(UnsafeImageError):
+        markdown_to_html(markup)
+
+
+def test_headings_in_a_block_sit_below_its_title():
+    html = markdown_to_html("# One\n\n## Two\n\n##### Five\n\n`code`")
+    assert html == "<h3>One</h3>\n<h3>Two</h3>\n<h4>Five</h4>\n<p><code>code</code></p>"

@@ -116,3 +116,14 @@ def test_pdf_structure_passes_qpdf_check(demo_leaflet):
     completed = subprocess.run(["qpdf", "--check", str(result.path)], capture_output=True,
                                text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_extended_latin_names_render_with_the_right_glyphs(clinic_kit, tmp_path, weasyprint_log):
+    kit = clinic_kit({"clinic.yaml": "name: Klinika Zażółć Gęślą Jaźń\nphone: '+48 600 000 000'\n"
+                                     "address: Ulica Świętokrzyska 1, Łódź\n"})
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "pl.pdf")
+    content = text(result.path)
+    assert "Klinika Zażółć Gęślą Jaźń" in content and "Ulica Świętokrzyska 1, Łódź" in content
+    assert all(name.endswith("Atkinson-Hyperlegible") or "Atkinson-Hyperlegible-" in name
+               for name in fonts(result.path))
+    assert weasyprint_log == []

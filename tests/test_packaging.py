@@ -31,7 +31,7 @@ def test_wheel_contains_builtin_folders(wheel):
         "handouts/content/microneedling/aftercare.md",
         "handouts/styles/leaflet.css",
         "handouts/styles/fonts/OFL.txt",
-        "handouts/styles/fonts/atkinson-hyperlegible-latin-400-normal.woff",
+        "handouts/styles/fonts/AtkinsonHyperlegible-Regular.ttf",
         "handouts/demo/clinic.yaml",
         "handouts/demo/logo.svg",
     ):

@@ -16,7 +16,7 @@ from . import __version__
 from .atomic import write_atomically
 from .config import Clinic, load_clinic
 from .content import Block, ContentLibrary, Treatment
-from .errors import ContentError
+from .errors import ContentError, HandoutsError
 from .markup import UnsafeImageError, markdown_to_html
 from .paths import builtin_dir
 from .templating import fill_placeholders, placeholder_values, render_template
@@ -82,6 +82,7 @@ class Handout:
     """The result of a build: the document and what went into it."""
 
     treatments: list[str]
+    paper: Paper
     html: str
     content_hash: str
     """SHA-256 of every block's text and the clinic's settings, for history and caching."""
@@ -138,9 +139,10 @@ def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
 def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
     """Fill placeholders, convert Markdown to safe HTML, and note approval."""
     source = display_path(block.path)
-    text = fill_placeholders(block.body, placeholder_values(clinic), source, block.body_first_line)
+    text, placeholders = fill_placeholders(block.body, placeholder_values(clinic), source,
+                                           block.body_first_line)
     try:
-        html = markdown_to_html(text, image_folder=block.path.parent)
+        html = markdown_to_html(text, image_folder=block.path.parent, placeholders=placeholders)
     except UnsafeImageError as error:
         raise ContentError(f"{source}: {error}") from None
     return RenderedBlock(
@@ -219,6 +221,7 @@ def assemble_html(
     source_blocks = [block for _, blocks in loaded for block in blocks]
     return Handout(
         treatments=[t.slug for t in treatments],
+        paper=paper,
         html=html,
         content_hash=_hash(clinic, source_blocks),
         blocks=all_blocks,
@@ -231,6 +234,14 @@ def resource_roots(clinic: Clinic) -> list[Path]:
     if clinic.kit_dir is not None:
         roots.append(clinic.kit_dir)
     return roots
+
+
+def _write(target: Path, data: bytes) -> None:
+    try:
+        write_atomically(target, data)
+    except OSError as error:
+        raise HandoutsError(f"{display_path(target)}: cannot write the file ({error.strerror}); "
+                            "choose a folder you can save to with -o") from None
 
 
 @dataclass(frozen=True)
@@ -261,12 +272,12 @@ def build_handout(
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:
-        write_atomically(target, handout.html.encode("utf-8"))
+        _write(target, handout.html.encode("utf-8"))
         return BuildResult(target, None, handout)
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
         handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic)
     )
-    write_atomically(target, pdf.data)
+    _write(target, pdf.data)
     return BuildResult(target, pdf.pages, handout)

@@ -107,15 +107,9 @@ def build(
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")
     else:
-        size = PAPER_NAMES[paper.lower() if paper else _clinic_paper(clinic_dir)]
         pages = "page" if result.pages == 1 else "pages"
+        size = PAPER_NAMES[result.handout.paper]
         click.echo(f"Wrote {result.path} ({result.pages} {pages}, {size})")
-
-
-def _clinic_paper(clinic_dir: Path | None) -> str:
-    from .config import load_clinic
-
-    return load_clinic(clinic_dir).paper
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,9 +27,9 @@ CONFIG_NAME = "clinic.yaml"
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
 class ConfigWarning(UserWarning):
@@ -40,13 +41,13 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _hex_colour(value: str) -> str:
-    if not HEX_COLOUR.match(value):
+    if not HEX_COLOUR.fullmatch(value):
         raise ValueError(f"{value!r} is not a hex colour (write it like '#1f6f78')")
     return value.lower()
 
 
 def _email(value: str) -> str:
-    if not EMAIL.match(value):
+    if not EMAIL.fullmatch(value):
         raise ValueError(f"{value!r} is not an email address")
     return value
 
@@ -58,13 +59,18 @@ def _web_address(value: str) -> str:
 
 
 def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError(f"{value!r} is not a language code (use e.g. 'en' or 'es')")
+    problem = ValueError(f"{value!r} is not a language code (use e.g. 'en', 'en-GB' or 'es')")
+    if not LANGUAGE.fullmatch(value):
+        raise problem
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise problem from None
     return value
 
 
-Text = Annotated[str, Field(min_length=1)]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=300)]
 HexColour = Annotated[str, AfterValidator(_hex_colour)]
 Email = Annotated[str, AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
@@ -105,11 +111,11 @@ class Clinic(BaseModel):
 
     kit_dir: Path | None = Field(default=None, exclude=True)
     """Folder of clinic.yaml; None only for a clinic built in code."""
-    name: Text
+    name: Annotated[str, Field(min_length=1, max_length=80)]
     """Clinic name as patients know it; shown in the header and as PDF author."""
     address: OptionalText = None
     """Postal address, one line or several separated by commas."""
-    phone: Text
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
     """The number patients call with questions or worries."""
     email: OptionalEmail = None
     website: WebAddress = None
@@ -209,8 +215,10 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     if not config_file.is_file():
         raise ConfigError(f"{source}: file not found (create a kit with 'handouts init DIR')")
     try:
-        raw = parse_yaml(config_file.read_text(encoding="utf-8"), source)
-    except (ValueError, UnicodeDecodeError) as error:
+        raw = parse_yaml(config_file.read_text(encoding="utf-8-sig"), source)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text; save it as UTF-8") from None
+    except ValueError as error:
         raise ConfigError(str(error)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected 'key: value' lines at the top level")

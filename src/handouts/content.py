@@ -12,7 +12,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import ContentError
 from .paths import builtin_dir
@@ -28,11 +36,33 @@ STANDARD_BLOCKS = (
     "alternatives",
 )
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def _as_list(value: object) -> object:
     return [value] if isinstance(value, str | dict) else value
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+    return value
+
+
+def _block_names(names: list[str]) -> list[str]:
+    for name in names:
+        if not SLUG.fullmatch(name):
+            raise ValueError(f"{name!r} is not a block name (lowercase letters, digits and "
+                             "hyphens, like 'aftercare')")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once")
+    return names
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Source(BaseModel):
@@ -52,9 +82,15 @@ class BlockMeta(BaseModel):
 
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
-    reviewed: date
-    review_due: date
+    reviewed: IsoDate
+    review_due: IsoDate
     sources: Annotated[list[Source], BeforeValidator(_as_list)] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> BlockMeta:
+        if self.review_due <= self.reviewed:
+            raise ValueError("review_due must be later than reviewed")
+        return self
 
 
 class TreatmentMeta(BaseModel):
@@ -65,7 +101,7 @@ class TreatmentMeta(BaseModel):
     title: str = Field(min_length=1)
     also_known_as: Annotated[list[str], BeforeValidator(_as_list)] = []
     summary: str = Field(min_length=1)
-    blocks: list[str] = Field(min_length=1)
+    blocks: Annotated[list[str], AfterValidator(_block_names)] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -100,7 +136,8 @@ def _validation_lines(error: ValidationError, source: str) -> str:
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
         message = "is required" if item["type"] == "missing" else item["msg"]
-        lines.append(f"{source}: {location}: {message}")
+        message = message.removeprefix("Value error, ")
+        lines.append(f"{source}: {location}: {message}" if location else f"{source}: {message}")
     return "\n".join(lines)
 
 
@@ -125,8 +162,12 @@ def read_block(path: Path, treatment: str, name: str) -> Block:
         meta = BlockMeta.model_validate(raw if raw is not None else {})
     except ValidationError as error:
         raise ContentError(_validation_lines(error, source)) from None
+    body = text[match.end() :]
+    if not HTML_COMMENT.sub("", body).strip():
+        raise ContentError(f"{source}: the block has no text after its front matter; write "
+                           "the text, or remove the block from treatment.yaml")
     body_first_line = text.count("\n", 0, match.end()) + 1
-    return Block(treatment, name, path, meta, text[match.end() :], body_first_line)
+    return Block(treatment, name, path, meta, body, body_first_line)
 
 
 class ContentLibrary:
@@ -146,20 +187,25 @@ class ContentLibrary:
             path.parent.name
             for root in self.roots
             for path in root.glob("*/treatment.yaml")
-            if SLUG.match(path.parent.name)
+            if SLUG.fullmatch(path.parent.name)
         }
         return sorted(found)
 
     def _find(self, relative: str) -> Path | None:
+        """First root holding ``relative``; a file that resolves outside its root is refused."""
         for root in self.roots:
             candidate = root / relative
             if candidate.is_file():
+                if not candidate.resolve().is_relative_to(root.resolve()):
+                    raise ContentError(f"{display_path(candidate)}: points outside "
+                                       f"{display_path(root)}; copy the file in instead of "
+                                       "linking to it")
                 return candidate
         return None
 
     def treatment(self, slug: str) -> Treatment:
         """Load one treatment's ``treatment.yaml``; unknown names list the ones that exist."""
-        path = self._find(f"{slug}/treatment.yaml") if SLUG.match(slug) else None
+        path = self._find(f"{slug}/treatment.yaml") if SLUG.fullmatch(slug) else None
         if path is None:
             known = ", ".join(self.slugs()) or "none"
             raise ContentError(f"unknown treatment {slug!r}; available: {known}")

@@ -30,15 +30,28 @@ class RenderedPDF:
     pages: int
 
 
-class _ErrorCounter(logging.Handler):
-    """Collect WeasyPrint's error records (missing images, bad stylesheets...)."""
+class _ProblemLog(logging.Handler):
+    """Collect what WeasyPrint logs that would leave a leaflet broken.
+
+    Errors (missing or unreadable images, stylesheets) and the warning for a font
+    that cannot be loaded count as problems. A debug record carrying the exception
+    that follows a problem adds its reason.
+    """
 
     def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.messages: list[str] = []
+        super().__init__(level=logging.DEBUG)
+        self.problems: list[str] = []
+        self._explained = True
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR or message.startswith("Font-face"):
+            self.problems.append(message.rstrip(": "))
+            self._explained = False
+        elif record.exc_info and record.exc_info[1] and not self._explained:
+            error = record.exc_info[1]
+            self.problems[-1] += f" ({error.__cause__ or error})"
+            self._explained = True
 
 
 def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
@@ -47,9 +60,11 @@ def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
     ``roots`` are the only folders WeasyPrint may read from. Links that would embed
     a file as a PDF attachment are dropped before the PDF is written.
     """
-    counter = _ErrorCounter()
+    problems = _ProblemLog()
     logger = logging.getLogger("weasyprint")
-    logger.addHandler(counter)
+    level = logger.level
+    logger.addHandler(problems)
+    logger.setLevel(logging.DEBUG)
     try:
         document = weasyprint.HTML(
             string=html,
@@ -64,7 +79,8 @@ def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
         reason = error.__cause__ or error
         raise RenderError(f"cannot build the leaflet: {reason}") from None
     finally:
-        logger.removeHandler(counter)
-    if counter.messages:
-        raise RenderError(f"cannot build the leaflet: {counter.messages[0]}")
+        logger.removeHandler(problems)
+        logger.setLevel(level)
+    if problems.problems:
+        raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
     return RenderedPDF(pdf, len(document.pages))

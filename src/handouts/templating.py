@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from jinja2 import (
     TemplateError as JinjaTemplateError,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup, escape
 
 from .config import Clinic
 from .errors import ContentError, TemplateError
@@ -49,26 +49,33 @@ def template_folders(clinic: Clinic) -> list[Path]:
     ]
 
 
+class _ContainedLoader(FileSystemLoader):
+    """FileSystemLoader that refuses templates resolving outside their folder (symlinks)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise TemplateError(f"{display_path(Path(filename))}: points outside the templates "
+                                "folder; copy the file in instead of linking to it")
+        return source, filename, uptodate
+
+
 def leaflet_environment(clinic: Clinic) -> Environment:
-    """Jinja environment for leaflet templates.
+    """Sandboxed Jinja environment for leaflet templates, kit folder first.
 
     ``builtin/<name>`` always reaches the built-in template, so a kit override can
-    ``{% extends "builtin/leaflet.html" %}`` and replace a single block.
+    ``{% extends "builtin/leaflet.html" %}`` and replace a single block. The sandbox
+    keeps a kit template from reaching Python internals.
     """
     folders = template_folders(clinic)
-    loader = ChoiceLoader(
-        [
-            PrefixLoader({"builtin": FileSystemLoader(builtin_dir("templates"))}),
-            FileSystemLoader([str(folder) for folder in folders]),
-        ]
-    )
-    return Environment(
-        loader=loader,
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    loader = ChoiceLoader([
+        PrefixLoader({"builtin": _ContainedLoader(builtin_dir("templates"))}),
+        _ContainedLoader([str(folder) for folder in folders]),
+    ])
+    return ImmutableSandboxedEnvironment(loader=loader, autoescape=True,
+                                         undefined=StrictUndefined, trim_blocks=True,
+                                         lstrip_blocks=True)
 
 
 def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> str:
@@ -96,11 +103,7 @@ def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
 
 
 _placeholder_environment = ImmutableSandboxedEnvironment(
-    autoescape=False,
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    finalize=lambda value: escape(value) if not isinstance(value, Markup) else value,
-)
+    autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
 
 
 def _dotted_name(node: nodes.Node) -> str | None:
@@ -112,51 +115,52 @@ def _dotted_name(node: nodes.Node) -> str | None:
     return None
 
 
-def fill_placeholders(
-    text: str, values: Mapping[str, Mapping[str, str | None]], source: str, first_line: int = 1
-) -> str:
-    """Replace ``{{ clinic.phone }}``-style placeholders in a content block.
+def fill_placeholders(text: str, values: Mapping[str, Mapping[str, str | None]],
+                      source: str, first_line: int = 1) -> tuple[str, dict[str, str]]:
+    """Replace ``{{ clinic.phone }}``-style placeholders in a content block with tokens.
 
-    Runs in Jinja's sandbox; values are HTML-escaped and never parsed as templates,
-    so text from patients or CSV files stays plain data. An unknown or empty
-    placeholder is an error naming the file and line.
+    Returns the text with each placeholder swapped for an opaque token, and the
+    value behind each token. The tokens pass through Markdown untouched; the values
+    go in only after sanitising (``markup.markdown_to_html``), escaped, so text from
+    clinic settings, patients or CSV files is never read as Markdown, HTML or a
+    template. An unknown or empty placeholder is an error naming the file and line.
     """
-
     def fail(line: int, problem: str) -> ContentError:
         return ContentError(f"{source}: line {line + first_line - 1}: {problem}")
 
     try:
         tree = _placeholder_environment.parse(text)
     except TemplateSyntaxError as error:
-        raise fail(
-            error.lineno,
-            f"broken placeholder ({error.message}); write it like {{{{ clinic.phone }}}}",
-        ) from None
+        raise fail(error.lineno, f"broken placeholder ({error.message}); write it like "
+                   "{{ clinic.phone }}") from None
+    for statement in tree.body:
+        if not isinstance(statement, nodes.Output):
+            raise fail(statement.lineno, "only {{ placeholders }} are allowed in content, "
+                       "not {% tags %}")
+    used: set[str] = set()
     for output in tree.find_all(nodes.Output):
         for expression in output.nodes:
             if isinstance(expression, nodes.TemplateData):
                 continue
             dotted = _dotted_name(expression)
             if dotted is None:
-                raise fail(
-                    expression.lineno,
-                    "placeholders must be plain names such as "
-                    "{{ clinic.phone }}, without filters or sums",
-                )
+                raise fail(expression.lineno, "placeholders must be plain names such as "
+                           "{{ clinic.phone }}, without filters or sums")
             if dotted not in PLACEHOLDERS:
                 known = ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
-                raise fail(
-                    expression.lineno, f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}"
-                )
+                raise fail(expression.lineno,
+                           f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}")
             group, field = dotted.split(".")
             if not values.get(group, {}).get(field):
-                raise fail(
-                    expression.lineno,
-                    f"{{{{ {dotted} }}}} is used but clinic.yaml has no {field!r}; add it there",
-                )
-    for statement in tree.body:
-        if not isinstance(statement, nodes.Output):
-            raise fail(
-                statement.lineno, "only {{ placeholders }} are allowed in content, not {% tags %}"
-            )
-    return _placeholder_environment.from_string(tree).render(values)
+                raise fail(expression.lineno, f"{{{{ {dotted} }}}} is used but clinic.yaml "
+                           f"has no {field!r}; add it there")
+            used.add(dotted)
+    nonce = secrets.token_hex(6)
+    tokens: dict[str, str] = {}
+    token_tree: dict[str, dict[str, str]] = {}
+    for index, dotted in enumerate(sorted(used)):
+        group, field = dotted.split(".")
+        token = f"hph{nonce}n{index}e"
+        tokens[token] = str(values[group][field])
+        token_tree.setdefault(group, {})[field] = token
+    return _placeholder_environment.from_string(tree).render(token_tree), tokens
