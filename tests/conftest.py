@@ -27,8 +27,9 @@ def clinic_kit(tmp_path: Path) -> Callable[..., Path]:
     ``base="demo"`` starts from a copy of the demo clinic (logo, colours, approvals).
     """
 
-    def make(files: dict[str, str | bytes] | None = None, base: str | None = None,
-             name: str = "kit") -> Path:
+    def make(
+        files: dict[str, str | bytes] | None = None, base: str | None = None, name: str = "kit"
+    ) -> Path:
         kit = tmp_path / name
         if base == "demo":
             shutil.copytree(DEMO_CLINIC_DIR, kit)
@@ -84,8 +85,9 @@ def demo_leaflet(tmp_path_factory: pytest.TempPathFactory):
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        result = build_handout(["microneedling"],
-                               output=tmp_path_factory.mktemp("demo") / "microneedling.pdf")
+        result = build_handout(
+            ["microneedling"], output=tmp_path_factory.mktemp("demo") / "microneedling.pdf"
+        )
     finally:
         logger.removeHandler(handler)
     return result, handler.records

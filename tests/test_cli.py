@@ -15,8 +15,9 @@ from handouts.cli import cli
 
 def run(*args: str) -> subprocess.CompletedProcess:
     """Run the real ``handouts`` entry point, as a clinic user would."""
-    return subprocess.run([sys.executable, "-m", "handouts", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "handouts", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_build_writes_treatment_pdf_in_current_folder(in_tmp):
@@ -27,8 +28,9 @@ def test_build_writes_treatment_pdf_in_current_folder(in_tmp):
 
 
 def test_build_output_and_paper_options(in_tmp):
-    result = CliRunner().invoke(cli, ["build", "microneedling", "-o", "out/leaflet.pdf",
-                                      "--paper", "letter"])
+    result = CliRunner().invoke(
+        cli, ["build", "microneedling", "-o", "out/leaflet.pdf", "--paper", "letter"]
+    )
     assert result.exit_code == 0, result.output
     assert page_size_mm(in_tmp / "out" / "leaflet.pdf") == PAPER_MM["letter"]
 
@@ -43,7 +45,8 @@ def test_unknown_treatment_is_one_line_listing_what_exists(in_tmp):
     completed = run("build", "no-such-thing")
     assert completed.returncode == 1
     assert completed.stderr == (
-        "Error: unknown treatment 'no-such-thing'; available: microneedling\n")
+        "Error: unknown treatment 'no-such-thing'; available: microneedling\n"
+    )
     assert not list(in_tmp.iterdir())
 
 
@@ -57,8 +60,10 @@ def test_config_error_has_no_traceback_unless_debug(clinic_kit, in_tmp):
     kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: nope}\n"})
     completed = run("build", "microneedling", "--clinic", str(kit))
     assert completed.returncode == 1
-    assert completed.stderr == ("Error: kit/clinic.yaml: colors.primary: 'nope' is not a hex "
-                                "colour (write it like '#1f6f78')\n")
+    assert completed.stderr == (
+        "Error: kit/clinic.yaml: colors.primary: 'nope' is not a hex "
+        "colour (write it like '#1f6f78')\n"
+    )
     debug = run("--debug", "build", "microneedling", "--clinic", str(kit))
     assert "Traceback" in debug.stderr
 
@@ -74,14 +79,22 @@ def test_list_text_and_json(clinic_kit):
     result = CliRunner().invoke(cli, ["list"])
     assert result.exit_code == 0
     assert result.output.startswith("microneedling  Microneedling (en): ")
-    kit = clinic_kit({"content/peel/treatment.yaml": "title: Peel\nsummary: A peel.\n"
-                                                     "blocks: [about]\n",
-                      "content/peel/about.md": block_file("About peels."),
-                      "content/peel/about.es.md": block_file("Sobre peelings.")})
+    kit = clinic_kit(
+        {
+            "content/peel/treatment.yaml": "title: Peel\nsummary: A peel.\nblocks: [about]\n",
+            "content/peel/about.md": block_file("About peels."),
+            "content/peel/about.es.md": block_file("Sobre peelings."),
+        }
+    )
     rows = json.loads(CliRunner().invoke(cli, ["list", "--clinic", str(kit), "--json"]).output)
     assert [row["name"] for row in rows] == ["microneedling", "peel"]
-    assert rows[1] == {"name": "peel", "title": "Peel", "summary": "A peel.",
-                       "languages": ["en", "es"], "blocks": ["about"]}
+    assert rows[1] == {
+        "name": "peel",
+        "title": "Peel",
+        "summary": "A peel.",
+        "languages": ["en", "es"],
+        "blocks": ["about"],
+    }
 
 
 def test_failed_build_leaves_existing_file_untouched(clinic_kit, in_tmp):

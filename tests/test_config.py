@@ -26,7 +26,9 @@ def test_minimal_kit_gets_defaults(clinic_kit):
 
 
 def test_values_keep_the_text_as_written(clinic_kit):
-    kit = clinic_kit({"clinic.yaml": """\
+    kit = clinic_kit(
+        {
+            "clinic.yaml": """\
         name: Test Clinic
         phone: 0123 456
         approved:
@@ -34,7 +36,9 @@ def test_values_keep_the_text_as_written(clinic_kit):
         mail:
           port: 465
           starttls: false
-        """})
+        """
+        }
+    )
     clinic = load_clinic(kit)
     assert clinic.phone == "0123 456"
     assert clinic.approved == {"microneedling/about": "1.10"}
@@ -42,8 +46,12 @@ def test_values_keep_the_text_as_written(clinic_kit):
 
 
 def test_paths_resolve_against_the_kit_folder(clinic_kit, in_tmp):
-    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nlogo: art/logo.svg\n",
-                      "art/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\nlogo: art/logo.svg\n",
+            "art/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        }
+    )
     assert load_clinic(kit).logo_path == kit / "art" / "logo.svg"
 
 
@@ -52,18 +60,22 @@ def test_bad_colour_is_one_line_naming_file_and_key(clinic_kit, in_tmp):
     with pytest.raises(ConfigError) as caught:
         load_clinic(kit)
     assert caught.value.message == (
-        "kit/clinic.yaml: colors.primary: 'blue-ish' is not a hex colour "
-        "(write it like '#1f6f78')")
+        "kit/clinic.yaml: colors.primary: 'blue-ish' is not a hex colour (write it like '#1f6f78')"
+    )
 
 
 def test_every_problem_is_reported_at_once(clinic_kit, in_tmp):
-    kit = clinic_kit({"clinic.yaml": """\
+    kit = clinic_kit(
+        {
+            "clinic.yaml": """\
         address: 1 High Street
         email: not-an-email
         paper: a3
         booking_url: www.example.com
         logo: missing.png
-        """})
+        """
+        }
+    )
     with pytest.raises(ConfigError) as caught:
         load_clinic(kit)
     assert caught.value.message.splitlines() == [
@@ -80,15 +92,18 @@ def test_missing_logo_names_the_file(clinic_kit, in_tmp):
     with pytest.raises(ConfigError) as caught:
         load_clinic(kit)
     assert caught.value.message == (
-        "kit/clinic.yaml: logo: file 'logo.png' not found next to clinic.yaml")
+        "kit/clinic.yaml: logo: file 'logo.png' not found next to clinic.yaml"
+    )
 
 
 def test_unknown_font_lists_the_bundled_ones(clinic_kit, in_tmp):
     kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nfont: Comic Sans\n"})
     with pytest.raises(ConfigError) as caught:
         load_clinic(kit)
-    assert caught.value.message == ("kit/clinic.yaml: font: 'Comic Sans' is not bundled "
-                                    "(use 'Atkinson Hyperlegible' or a font file)")
+    assert caught.value.message == (
+        "kit/clinic.yaml: font: 'Comic Sans' is not bundled "
+        "(use 'Atkinson Hyperlegible' or a font file)"
+    )
 
 
 def test_yaml_syntax_error_names_the_line(clinic_kit, in_tmp):
@@ -97,7 +112,8 @@ def test_yaml_syntax_error_names_the_line(clinic_kit, in_tmp):
         load_clinic(kit)
     assert caught.value.message == (
         "kit/clinic.yaml: line 5: could not read YAML (found unexpected end of stream); "
-        "check indentation and colons")
+        "check indentation and colons"
+    )
 
 
 def test_top_level_must_be_a_mapping(clinic_kit, in_tmp):
@@ -107,8 +123,12 @@ def test_top_level_must_be_a_mapping(clinic_kit, in_tmp):
 
 
 def test_unknown_keys_warn_with_a_suggestion(clinic_kit, in_tmp):
-    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolours:\n  primary: '#000'\n"
-                                     "colors:\n  primray: '#000'\n"})
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\ncolours:\n  primary: '#000'\n"
+            "colors:\n  primray: '#000'\n"
+        }
+    )
     with pytest.warns(ConfigWarning) as caught:
         load_clinic(kit)
     assert [str(warning.message) for warning in caught] == [
@@ -125,17 +145,28 @@ def test_missing_kit_folder_and_file(tmp_path, in_tmp):
         load_clinic(tmp_path / "empty")
 
 
-@pytest.mark.parametrize(("yaml_text", "problem"), [
-    ("name: A\nphone: '1'\nx: &a [1, 2]\ny: *a\n",
-     "line 4: could not read YAML (aliases (*name) are not supported; write the value out)"),
-    ("name: A\nphone: '1'\nname: B\n",
-     "line 3: could not read YAML (key 'name' appears twice; keep one)"),
-    ("name: A\nphone: '1'\nlanguage: zz\n",
-     "language: 'zz' is not a language code (use e.g. 'en', 'en-GB' or 'es')"),
-    ("name: A\nphone: '1'\ncolors: {primary: \"#1d5c63\\n\"}\n",
-     "colors.primary: '#1d5c63\\n' is not a hex colour (write it like '#1f6f78')"),
-    (f"name: {'A' * 81}\nphone: '1'\n", "name: String should have at most 80 characters"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "problem"),
+    [
+        (
+            "name: A\nphone: '1'\nx: &a [1, 2]\ny: *a\n",
+            "line 4: could not read YAML (aliases (*name) are not supported; write the value out)",
+        ),
+        (
+            "name: A\nphone: '1'\nname: B\n",
+            "line 3: could not read YAML (key 'name' appears twice; keep one)",
+        ),
+        (
+            "name: A\nphone: '1'\nlanguage: zz\n",
+            "language: 'zz' is not a language code (use e.g. 'en', 'en-GB' or 'es')",
+        ),
+        (
+            "name: A\nphone: '1'\ncolors: {primary: \"#1d5c63\\n\"}\n",
+            "colors.primary: '#1d5c63\\n' is not a hex colour (write it like '#1f6f78')",
+        ),
+        (f"name: {'A' * 81}\nphone: '1'\n", "name: String should have at most 80 characters"),
+    ],
+)
 def test_hostile_or_mistyped_yaml_is_one_clear_line(clinic_kit, in_tmp, yaml_text, problem):
     kit = clinic_kit({"clinic.yaml": yaml_text})
     with pytest.raises(ConfigError) as caught:
@@ -151,6 +182,10 @@ def test_non_utf8_file_is_named(clinic_kit, in_tmp):
 
 
 def test_utf8_with_bom_and_non_latin_values_load(clinic_kit):
-    kit = clinic_kit({"clinic.yaml": "\ufeffname: Clínica Dermatológica Señora Núñez\n"
-                                     "phone: '+34 600 000 000'\nlanguage: es\n"})
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "\ufeffname: Clínica Dermatológica Señora Núñez\n"
+            "phone: '+34 600 000 000'\nlanguage: es\n"
+        }
+    )
     assert load_clinic(kit).name == "Clínica Dermatológica Señora Núñez"

@@ -42,12 +42,17 @@ def test_block_without_front_matter_is_refused(clinic_kit, in_tmp):
     with pytest.raises(ContentError) as caught:
         library.block(library.treatment("microneedling"), "about")
     assert caught.value.message.startswith(
-        "kit/content/microneedling/about.md: line 1: missing front matter")
+        "kit/content/microneedling/about.md: line 1: missing front matter"
+    )
 
 
 def test_front_matter_problems_name_file_and_field(clinic_kit, in_tmp):
-    kit = clinic_kit({"content/microneedling/about.md": "---\ntitle: About\nversion: '1'\n"
-                      "reviewed: soon\nreview_due: 2027-01-01\n---\nText\n"})
+    kit = clinic_kit(
+        {
+            "content/microneedling/about.md": "---\ntitle: About\nversion: '1'\n"
+            "reviewed: soon\nreview_due: 2027-01-01\n---\nText\n"
+        }
+    )
     library = ContentLibrary(kit)
     with pytest.raises(ContentError) as caught:
         library.block(library.treatment("microneedling"), "about")
@@ -59,33 +64,49 @@ def test_front_matter_problems_name_file_and_field(clinic_kit, in_tmp):
 
 
 def test_placeholder_values_are_plain_text_never_markup():
-    values = {"clinic": {"phone": "020 *7946* 0321", "name": "<i>A&B</i> {{ clinic.__class__ }}",
-                         "booking_url": "https://book.example/?a=1&b=2"}}
+    values = {
+        "clinic": {
+            "phone": "020 *7946* 0321",
+            "name": "<i>A&B</i> {{ clinic.__class__ }}",
+            "booking_url": "https://book.example/?a=1&b=2",
+        }
+    }
     text, placeholders = fill_placeholders(
         "Call {{ clinic.phone }} at {{ clinic.name }}. [Book]({{ clinic.booking_url }})",
-        values, "x.md")
+        values,
+        "x.md",
+    )
     assert "{{" not in text and "020" not in text
     html = markdown_to_html(text, placeholders=placeholders)
-    assert html == ('<p>Call 020 *7946* 0321 at &lt;i&gt;A&amp;B&lt;/i&gt; {{ clinic.__class__ }}.'
-                    ' <a href="https://book.example/?a=1&amp;b=2" rel="noopener">Book</a></p>')
+    assert html == (
+        "<p>Call 020 *7946* 0321 at &lt;i&gt;A&amp;B&lt;/i&gt; {{ clinic.__class__ }}."
+        ' <a href="https://book.example/?a=1&amp;b=2" rel="noopener">Book</a></p>'
+    )
 
 
 def test_placeholder_link_must_be_a_web_address():
-    text, placeholders = fill_placeholders("[Call]({{ clinic.name }})",
-                                           {"clinic": {"name": "javascript:alert(1)"}}, "x.md")
+    text, placeholders = fill_placeholders(
+        "[Call]({{ clinic.name }})", {"clinic": {"name": "javascript:alert(1)"}}, "x.md"
+    )
     assert "href" not in markdown_to_html(text, placeholders=placeholders)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("ok\n{{ clinic.fax }}", "line 12: unknown placeholder {{ clinic.fax }}; use one of"),
-    ("{{ clinic.__class__ }}", "line 11: unknown placeholder {{ clinic.__class__ }}"),
-    ("{{ ''.__class__ }}", "line 11: placeholders must be plain names"),
-    ("{{ clinic.phone | upper }}", "line 11: placeholders must be plain names"),
-    ("{% for x in clinic %}{% endfor %}", "line 11: only {{ placeholders }} are allowed"),
-    ("\n\n{{ clinic.phone", "line 13: broken placeholder"),
-    ("{{ clinic.booking_url }}", "line 11: {{ clinic.booking_url }} is used but clinic.yaml "
-                                 "has no 'booking_url'; add it there"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("ok\n{{ clinic.fax }}", "line 12: unknown placeholder {{ clinic.fax }}; use one of"),
+        ("{{ clinic.__class__ }}", "line 11: unknown placeholder {{ clinic.__class__ }}"),
+        ("{{ ''.__class__ }}", "line 11: placeholders must be plain names"),
+        ("{{ clinic.phone | upper }}", "line 11: placeholders must be plain names"),
+        ("{% for x in clinic %}{% endfor %}", "line 11: only {{ placeholders }} are allowed"),
+        ("\n\n{{ clinic.phone", "line 13: broken placeholder"),
+        (
+            "{{ clinic.booking_url }}",
+            "line 11: {{ clinic.booking_url }} is used but clinic.yaml "
+            "has no 'booking_url'; add it there",
+        ),
+    ],
+)
 def test_bad_placeholders_name_file_and_line(text, problem):
     values = {"clinic": {"phone": "1", "booking_url": None}}
     with pytest.raises(ContentError) as caught:
@@ -104,16 +125,34 @@ def test_script_and_handlers_never_reach_the_html():
     html = markdown_to_html(
         'Hi <script>alert(1)</script><img src="x.png" onerror="alert(2)">'
         '<iframe src="https://evil.example"></iframe><a href="javascript:alert(3)">x</a>'
-        '<p style="color:red" onclick="y">z</p><a rel="attachment" href="secret.pdf">f</a>')
-    for forbidden in ("<script", "alert", "onerror", "<iframe", "javascript:", "style=",
-                      "onclick", "attachment", "secret.pdf"):
+        '<p style="color:red" onclick="y">z</p><a rel="attachment" href="secret.pdf">f</a>'
+    )
+    for forbidden in (
+        "<script",
+        "alert",
+        "onerror",
+        "<iframe",
+        "javascript:",
+        "style=",
+        "onclick",
+        "attachment",
+        "secret.pdf",
+    ):
         assert forbidden not in html
 
 
-@pytest.mark.parametrize("source", [
-    "http://127.0.0.1/x.png", "https://example.com/x.png", "file:///etc/passwd", "/etc/passwd",
-    "//evil.example/x.png", "C:/x.png", "&#x66;ile:///etc/passwd",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "http://127.0.0.1/x.png",
+        "https://example.com/x.png",
+        "file:///etc/passwd",
+        "/etc/passwd",
+        "//evil.example/x.png",
+        "C:/x.png",
+        "&#x66;ile:///etc/passwd",
+    ],
+)
 def test_foreign_images_are_an_error_not_silently_dropped(source):
     with pytest.raises(UnsafeImageError, match="is not allowed: put the picture in the clinic kit"):
         markdown_to_html(f'<img src="{source}" alt="x">')
@@ -125,28 +164,40 @@ def test_relative_images_point_into_the_blocks_folder(tmp_path):
 
 
 def test_admonitions_become_callouts_and_tables_work():
-    html = markdown_to_html('!!! tip "Good to know"\n    Drink water.\n\n| a | b |\n|---|---|\n'
-                            '| 1 | 2 |\n')
+    html = markdown_to_html(
+        '!!! tip "Good to know"\n    Drink water.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n'
+    )
     assert '<div class="admonition tip">' in html
     assert "<table>" in html and "<td>1</td>" in html
 
 
 def test_script_in_a_kit_block_never_reaches_the_leaflet(clinic_kit):
-    kit = clinic_kit({"content/microneedling/about.md": block_file(
-        "Hello <script>document.write('x')</script> <b onmouseover=alert(1)>there</b>")},
-        base="demo")
+    kit = clinic_kit(
+        {
+            "content/microneedling/about.md": block_file(
+                "Hello <script>document.write('x')</script> <b onmouseover=alert(1)>there</b>"
+            )
+        },
+        base="demo",
+    )
     html = assemble_html(["microneedling"], load_clinic(kit)).html
     assert "Hello" in html and "<script" not in html and "onmouseover" not in html
 
 
 def test_block_names_cannot_be_paths(clinic_kit, in_tmp):
-    kit = clinic_kit({"content/microneedling/treatment.yaml":
-                      "title: M\nsummary: S\nblocks: [about, ../../../secret, about]\n"})
+    kit = clinic_kit(
+        {
+            "content/microneedling/treatment.yaml": (
+                "title: M\nsummary: S\nblocks: [about, ../../../secret, about]\n"
+            )
+        }
+    )
     with pytest.raises(ContentError) as caught:
         ContentLibrary(kit).treatment("microneedling")
     assert caught.value.message == (
         "kit/content/microneedling/treatment.yaml: blocks: '../../../secret' is not a block name "
-        "(lowercase letters, digits and hyphens, like 'aftercare')")
+        "(lowercase letters, digits and hyphens, like 'aftercare')"
+    )
 
 
 def test_symlinked_block_outside_the_kit_is_refused(clinic_kit, tmp_path, in_tmp):
@@ -168,22 +219,34 @@ def test_empty_block_is_refused(clinic_kit, in_tmp, body):
         library.block(library.treatment("microneedling"), "about")
 
 
-@pytest.mark.parametrize(("dates", "problem"), [
-    ("reviewed: 0\nreview_due: 2027-01-01", "reviewed: '0' is not a date; write it as YYYY-MM-DD"),
-    ("reviewed: 2027-01-01\nreview_due: 2026-01-01", "review_due must be later than reviewed"),
-])
+@pytest.mark.parametrize(
+    ("dates", "problem"),
+    [
+        (
+            "reviewed: 0\nreview_due: 2027-01-01",
+            "reviewed: '0' is not a date; write it as YYYY-MM-DD",
+        ),
+        ("reviewed: 2027-01-01\nreview_due: 2026-01-01", "review_due must be later than reviewed"),
+    ],
+)
 def test_review_dates_must_be_real_and_in_order(clinic_kit, in_tmp, dates, problem):
-    kit = clinic_kit({"content/microneedling/about.md":
-                      f"---\ntitle: A\nversion: '1'\n{dates}\nsources: [{{title: T, "
-                      "publisher: P}]\n---\nText\n"})
+    kit = clinic_kit(
+        {
+            "content/microneedling/about.md": (
+                f"---\ntitle: A\nversion: '1'\n{dates}\n"
+                "sources: [{title: T, publisher: P}]\n---\nText\n"
+            )
+        }
+    )
     library = ContentLibrary(kit)
     with pytest.raises(ContentError) as caught:
         library.block(library.treatment("microneedling"), "about")
     assert caught.value.message == f"kit/content/microneedling/about.md: {problem}"
 
 
-@pytest.mark.parametrize("markup", ['<image src="http://127.0.0.1:9/x.png">', "<img>",
-                                    '<img src="">'])
+@pytest.mark.parametrize(
+    "markup", ['<image src="http://127.0.0.1:9/x.png">', "<img>", '<img src="">']
+)
 def test_image_tricks_are_errors(markup):
     with pytest.raises(UnsafeImageError):
         markdown_to_html(markup)

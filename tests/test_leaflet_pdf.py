@@ -12,9 +12,13 @@ from handouts import build_handout
 from handouts.content import ContentLibrary
 
 SECTION_TITLES = [
-    "What is microneedling?", "What to expect on the day", "How it can help",
-    "Before your appointment", "Looking after your skin afterwards",
-    "Side effects and when to call us", "Other options",
+    "What is microneedling?",
+    "What to expect on the day",
+    "How it can help",
+    "Before your appointment",
+    "Looking after your skin afterwards",
+    "Side effects and when to call us",
+    "Other options",
 ]
 
 
@@ -31,9 +35,13 @@ def test_demo_leaflet_text_has_every_section_and_the_clinic(demo_leaflet):
     content = text(result.path)
     for title in SECTION_TITLES:
         assert title in content
-    for expected in ("Northbank Skin Clinic", "020 7946 0321", "When to call us",
-                     "call NHS 111 for advice, or 999 in an emergency",
-                     "Call us on 020 7946 0321 if you have"):
+    for expected in (
+        "Northbank Skin Clinic",
+        "020 7946 0321",
+        "When to call us",
+        "call NHS 111 for advice, or 999 in an emergency",
+        "Call us on 020 7946 0321 if you have",
+    ):
         assert expected in content
 
 
@@ -103,8 +111,9 @@ def test_body_text_is_at_least_12pt(demo_leaflet):
 
 @pytest.mark.parametrize("paper", ["a4", "letter", "a5"])
 def test_html_mode_writes_the_assembled_html(tmp_path, paper):
-    result = build_handout(["microneedling"], output=tmp_path / "x.html", html_only=True,
-                           paper=paper)
+    result = build_handout(
+        ["microneedling"], output=tmp_path / "x.html", html_only=True, paper=paper
+    )
     html = result.path.read_text(encoding="utf-8")
     assert result.pages is None
     assert html.startswith("<!doctype html>") and f"page-{paper}.css" in html
@@ -113,17 +122,24 @@ def test_html_mode_writes_the_assembled_html(tmp_path, paper):
 @pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed (.ci/run installs it)")
 def test_pdf_structure_passes_qpdf_check(demo_leaflet):
     result, _ = demo_leaflet
-    completed = subprocess.run(["qpdf", "--check", str(result.path)], capture_output=True,
-                               text=True, check=False)
+    completed = subprocess.run(
+        ["qpdf", "--check", str(result.path)], capture_output=True, text=True, check=False
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
 def test_extended_latin_names_render_with_the_right_glyphs(clinic_kit, tmp_path, weasyprint_log):
-    kit = clinic_kit({"clinic.yaml": "name: Klinika Zażółć Gęślą Jaźń\nphone: '+48 600 000 000'\n"
-                                     "address: Ulica Świętokrzyska 1, Łódź\n"})
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: Klinika Zażółć Gęślą Jaźń\nphone: '+48 600 000 000'\n"
+            "address: Ulica Świętokrzyska 1, Łódź\n"
+        }
+    )
     result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "pl.pdf")
     content = text(result.path)
     assert "Klinika Zażółć Gęślą Jaźń" in content and "Ulica Świętokrzyska 1, Łódź" in content
-    assert all(name.endswith("Atkinson-Hyperlegible") or "Atkinson-Hyperlegible-" in name
-               for name in fonts(result.path))
+    assert all(
+        name.endswith("Atkinson-Hyperlegible") or "Atkinson-Hyperlegible-" in name
+        for name in fonts(result.path)
+    )
     assert weasyprint_log == []

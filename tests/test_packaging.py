@@ -16,8 +16,20 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(out), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (found,) = out.glob("handouts-*.whl")
     return found
 
@@ -40,15 +52,35 @@ def test_wheel_contains_builtin_folders(wheel):
 
 def test_installed_wheel_builds_the_demo_from_an_empty_folder(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
     work = tmp_path / "empty"
     work.mkdir()
     environment = {**os.environ, "PYTHONPATH": str(target)}
-    code = ("import handouts, sys; assert handouts.__file__.startswith(sys.argv[1]), "
-            "handouts.__file__; from handouts.cli import main; sys.argv[1:] = "
-            "['build', 'microneedling']; main()")
-    completed = subprocess.run([sys.executable, "-c", code, str(target)], cwd=work,
-                               env=environment, capture_output=True, text=True, check=False)
+    code = (
+        "import handouts, sys; assert handouts.__file__.startswith(sys.argv[1]), "
+        "handouts.__file__; from handouts.cli import main; sys.argv[1:] = "
+        "['build', 'microneedling']; main()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(target)],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
     assert (work / "microneedling.pdf").stat().st_size > 10_000

@@ -28,4 +28,5 @@ def test_demo_html_matches_reference():
     if os.environ.get("HANDOUTS_UPDATE_REFERENCE"):
         REFERENCE.write_text(html, encoding="utf-8")
     assert html == REFERENCE.read_text(encoding="utf-8"), (
-        "assembled HTML changed: if intended, refresh with HANDOUTS_UPDATE_REFERENCE=1")
+        "assembled HTML changed: if intended, refresh with HANDOUTS_UPDATE_REFERENCE=1"
+    )

@@ -9,10 +9,15 @@ from handouts.errors import RenderError, TemplateError
 
 
 def test_override_extends_builtin_and_replaces_one_block(clinic_kit):
-    kit = clinic_kit({"templates/leaflet.html": """\
+    kit = clinic_kit(
+        {
+            "templates/leaflet.html": """\
         {% extends "builtin/leaflet.html" %}
         {% block header %}<p class="our-banner">Our own banner</p>{% endblock %}
-        """}, base="demo")
+        """
+        },
+        base="demo",
+    )
     html = assemble_html(["microneedling"], load_clinic(kit)).html
     builtin = assemble_html(["microneedling"], load_clinic()).html
     assert '<p class="our-banner">Our own banner</p>' in html
@@ -22,21 +27,29 @@ def test_override_extends_builtin_and_replaces_one_block(clinic_kit):
 
 
 def test_partial_override_is_used(clinic_kit):
-    kit = clinic_kit({"templates/partials/callout.html": "<aside>Ring {{ clinic.phone }}</aside>"},
-                     base="demo")
+    kit = clinic_kit(
+        {"templates/partials/callout.html": "<aside>Ring {{ clinic.phone }}</aside>"}, base="demo"
+    )
     html = assemble_html(["microneedling"], load_clinic(kit)).html
     assert "<aside>Ring 020 7946 0321</aside>" in html and "When to call us" not in html
 
 
-@pytest.mark.parametrize("expression", [
-    "cycler.__init__.__globals__.os.popen('id').read()",
-    "clinic.__class__.__mro__",
-    "treatments.append(1)",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cycler.__init__.__globals__.os.popen('id').read()",
+        "clinic.__class__.__mro__",
+        "treatments.append(1)",
+    ],
+)
 def test_kit_templates_cannot_reach_python(clinic_kit, expression):
-    kit = clinic_kit({"templates/leaflet.html":
-                      '{% extends "builtin/leaflet.html" %}'
-                      f"{{% block head %}}{{{{ {expression} }}}}{{% endblock %}}"}, base="demo")
+    kit = clinic_kit(
+        {
+            "templates/leaflet.html": '{% extends "builtin/leaflet.html" %}'
+            f"{{% block head %}}{{{{ {expression} }}}}{{% endblock %}}"
+        },
+        base="demo",
+    )
     with pytest.raises(TemplateError, match=r"template 'leaflet\.html'"):
         assemble_html(["microneedling"], load_clinic(kit))
 
@@ -52,8 +65,7 @@ def test_symlinked_template_outside_the_kit_is_refused(clinic_kit, tmp_path):
 
 
 def test_missing_template_names_every_folder_searched(clinic_kit, in_tmp):
-    kit = clinic_kit({"templates/leaflet.html": '{% include "partials/nope.html" %}'},
-                     base="demo")
+    kit = clinic_kit({"templates/leaflet.html": '{% include "partials/nope.html" %}'}, base="demo")
     with pytest.raises(TemplateError) as caught:
         assemble_html(["microneedling"], load_clinic(kit))
     message = caught.value.message
@@ -62,8 +74,9 @@ def test_missing_template_names_every_folder_searched(clinic_kit, in_tmp):
 
 
 def test_broken_kit_font_stops_the_build(clinic_kit, tmp_path):
-    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nfont: ours.ttf\n",
-                      "ours.ttf": b"not a font at all"})
+    kit = clinic_kit(
+        {"clinic.yaml": "name: A\nphone: '1'\nfont: ours.ttf\n", "ours.ttf": b"not a font at all"}
+    )
     with pytest.raises(RenderError, match="Font-face 'Clinic Font' cannot be loaded"):
         build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
 

@@ -139,8 +139,9 @@ def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
 def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
     """Fill placeholders, convert Markdown to safe HTML, and note approval."""
     source = display_path(block.path)
-    text, placeholders = fill_placeholders(block.body, placeholder_values(clinic), source,
-                                           block.body_first_line)
+    text, placeholders = fill_placeholders(
+        block.body, placeholder_values(clinic), source, block.body_first_line
+    )
     try:
         html = markdown_to_html(text, image_folder=block.path.parent, placeholders=placeholders)
     except UnsafeImageError as error:
@@ -240,8 +241,10 @@ def _write(target: Path, data: bytes) -> None:
     try:
         write_atomically(target, data)
     except OSError as error:
-        raise HandoutsError(f"{display_path(target)}: cannot write the file ({error.strerror}); "
-                            "choose a folder you can save to with -o") from None
+        raise HandoutsError(
+            f"{display_path(target)}: cannot write the file ({error.strerror}); "
+            "choose a folder you can save to with -o"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,61 @@ def build(
         click.echo(f"Wrote {result.path} ({result.pages} {pages}, {size})")
 
 
+@cli.command()
+@clinic_option
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def check(context: click.Context, clinic_dir: Path | None, strict: bool, as_json: bool) -> None:
+    """Check the clinic kit: approvals, review dates, placeholders, pictures, readability."""
+    from .check import check_kit
+
+    report = check_kit(clinic_dir)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    context.exit(report.exit_code(strict))
+
+
+def _print_report(report) -> None:
+    treatments = f"{report.treatments} treatment{'s' if report.treatments != 1 else ''}"
+    click.echo(f"Checked {report.clinic or 'clinic.yaml'}: {treatments}, {report.blocks} sections.")
+    width = min(max((len(finding.subject) for finding in report.findings), default=0), 32)
+    for finding in report.findings:
+        label = click.style(
+            f"{finding.severity.upper():<8}",
+            fg="red" if finding.severity == "error" else "yellow",
+            bold=True,
+        )
+        click.echo(f"{label} {finding.subject:<{width}}  {finding.problem}")
+    if not report.findings:
+        click.secho("Everything is in order: nothing to review.", fg="green")
+        return
+    errors = f"{report.errors} error{'s' if report.errors != 1 else ''}"
+    warnings_ = f"{report.warnings} warning{'s' if report.warnings != 1 else ''}"
+    click.echo(f"{errors}, {warnings_}.")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def init(directory: Path) -> None:
+    """Create a clinic kit in DIRECTORY, ready to edit."""
+    from .scaffold import init_kit
+
+    kit = init_kit(directory)
+    click.echo(f"Created a clinic kit in {kit}. Next:")
+    click.echo(f"  1. Edit {kit / 'clinic.yaml'}: your name, phone, colours and logo.")
+    click.echo(f"  2. Run: handouts check --clinic {kit}")
+    click.echo(f"  3. Run: handouts build microneedling --clinic {kit}")
+
+
 def main() -> None:
     """Entry point: user errors become one line; anything else too, unless --debug."""
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode, click returns (rather than raises) ctx.exit()'s code.
+        exit_code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -125,8 +175,6 @@ def main() -> None:
             raise
         error.show()
         sys.exit(error.exit_code)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
     except Exception as error:
         if debug:
             raise
@@ -136,3 +184,4 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)

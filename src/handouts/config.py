@@ -70,7 +70,8 @@ def _language(value: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=300)]
+ShortText = Annotated[str, Field(max_length=300)]
+OptionalText = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
 HexColour = Annotated[str, AfterValidator(_hex_colour)]
 Email = Annotated[str, AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]

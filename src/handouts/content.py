@@ -54,8 +54,10 @@ def _iso_date(value: object) -> object:
 def _block_names(names: list[str]) -> list[str]:
     for name in names:
         if not SLUG.fullmatch(name):
-            raise ValueError(f"{name!r} is not a block name (lowercase letters, digits and "
-                             "hyphens, like 'aftercare')")
+            raise ValueError(
+                f"{name!r} is not a block name (lowercase letters, digits and "
+                "hyphens, like 'aftercare')"
+            )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once")
@@ -164,8 +166,10 @@ def read_block(path: Path, treatment: str, name: str) -> Block:
         raise ContentError(_validation_lines(error, source)) from None
     body = text[match.end() :]
     if not HTML_COMMENT.sub("", body).strip():
-        raise ContentError(f"{source}: the block has no text after its front matter; write "
-                           "the text, or remove the block from treatment.yaml")
+        raise ContentError(
+            f"{source}: the block has no text after its front matter; write "
+            "the text, or remove the block from treatment.yaml"
+        )
     body_first_line = text.count("\n", 0, match.end()) + 1
     return Block(treatment, name, path, meta, body, body_first_line)
 
@@ -197,9 +201,11 @@ class ContentLibrary:
             candidate = root / relative
             if candidate.is_file():
                 if not candidate.resolve().is_relative_to(root.resolve()):
-                    raise ContentError(f"{display_path(candidate)}: points outside "
-                                       f"{display_path(root)}; copy the file in instead of "
-                                       "linking to it")
+                    raise ContentError(
+                        f"{display_path(candidate)}: points outside "
+                        f"{display_path(root)}; copy the file in instead of "
+                        "linking to it"
+                    )
                 return candidate
         return None
 

@@ -44,8 +44,9 @@ class UnsafeImageError(ValueError):
     """An image that would be fetched from outside the clinic kit."""
 
 
-def markdown_to_html(text: str, image_folder: Path | None = None,
-                     placeholders: Mapping[str, str] | None = None) -> str:
+def markdown_to_html(
+    text: str, image_folder: Path | None = None, placeholders: Mapping[str, str] | None = None
+) -> str:
     """Convert a content block's Markdown to sanitised HTML.
 
     Relative image paths are made absolute against ``image_folder`` (the block's
@@ -61,8 +62,9 @@ def markdown_to_html(text: str, image_folder: Path | None = None,
     return html
 
 
-def sanitise_html(html: str, image_folder: Path | None = None,
-                  link_values: Mapping[str, str] | None = None) -> str:
+def sanitise_html(
+    html: str, image_folder: Path | None = None, link_values: Mapping[str, str] | None = None
+) -> str:
     """Strip scripts, event handlers, iframes, styles and foreign URLs from HTML.
 
     Links may point to web, mail and phone addresses (``link_values`` lets a
@@ -71,11 +73,12 @@ def sanitise_html(html: str, image_folder: Path | None = None,
     ``UnsafeImageError`` instead of silently leaving a gap in the leaflet.
     """
     link_values = link_values or {}
-    for source in _image_sources(html):
+    for source in image_sources(html):
         if not IMAGE_SOURCE.match(source):
             raise UnsafeImageError(
                 f"image {source!r} is not allowed: put the picture in the clinic kit "
-                "and use a relative path")
+                "and use a relative path"
+            )
 
     def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
         if tag == "a" and attribute == "href":
@@ -95,9 +98,10 @@ def sanitise_html(html: str, image_folder: Path | None = None,
         link_rel="noopener",
         strip_comments=True,
     )
-    if any(not source for source in _image_sources(clean, with_missing=True)):
-        raise UnsafeImageError("an image has no picture file: give it one, like "
-                               "![Description](picture.png)")
+    if any(not source for source in image_sources(clean, with_missing=True)):
+        raise UnsafeImageError(
+            "an image has no picture file: give it one, like ![Description](picture.png)"
+        )
     return clean
 
 
@@ -107,7 +111,7 @@ def _shift_heading(match: re.Match[str]) -> str:
     return f"<{match.group(1)}h{3 if level <= 3 else 4}"
 
 
-def _image_sources(html: str, with_missing: bool = False) -> list[str]:
+def image_sources(html: str, with_missing: bool = False) -> list[str]:
     """Every image source in ``html`` (``img`` and ``image`` tags), read with an HTML parser.
 
     With ``with_missing``, an image without a ``src`` counts as an empty source.

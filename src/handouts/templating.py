@@ -56,8 +56,10 @@ class _ContainedLoader(FileSystemLoader):
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename).resolve()
         if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
-            raise TemplateError(f"{display_path(Path(filename))}: points outside the templates "
-                                "folder; copy the file in instead of linking to it")
+            raise TemplateError(
+                f"{display_path(Path(filename))}: points outside the templates "
+                "folder; copy the file in instead of linking to it"
+            )
         return source, filename, uptodate
 
 
@@ -69,13 +71,19 @@ def leaflet_environment(clinic: Clinic) -> Environment:
     keeps a kit template from reaching Python internals.
     """
     folders = template_folders(clinic)
-    loader = ChoiceLoader([
-        PrefixLoader({"builtin": _ContainedLoader(builtin_dir("templates"))}),
-        _ContainedLoader([str(folder) for folder in folders]),
-    ])
-    return ImmutableSandboxedEnvironment(loader=loader, autoescape=True,
-                                         undefined=StrictUndefined, trim_blocks=True,
-                                         lstrip_blocks=True)
+    loader = ChoiceLoader(
+        [
+            PrefixLoader({"builtin": _ContainedLoader(builtin_dir("templates"))}),
+            _ContainedLoader([str(folder) for folder in folders]),
+        ]
+    )
+    return ImmutableSandboxedEnvironment(
+        loader=loader,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> str:
@@ -103,7 +111,8 @@ def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
 
 
 _placeholder_environment = ImmutableSandboxedEnvironment(
-    autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+    autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
+)
 
 
 def _dotted_name(node: nodes.Node) -> str | None:
@@ -115,8 +124,9 @@ def _dotted_name(node: nodes.Node) -> str | None:
     return None
 
 
-def fill_placeholders(text: str, values: Mapping[str, Mapping[str, str | None]],
-                      source: str, first_line: int = 1) -> tuple[str, dict[str, str]]:
+def fill_placeholders(
+    text: str, values: Mapping[str, Mapping[str, str | None]], source: str, first_line: int = 1
+) -> tuple[str, dict[str, str]]:
     """Replace ``{{ clinic.phone }}``-style placeholders in a content block with tokens.
 
     Returns the text with each placeholder swapped for an opaque token, and the
@@ -125,18 +135,22 @@ def fill_placeholders(text: str, values: Mapping[str, Mapping[str, str | None]],
     clinic settings, patients or CSV files is never read as Markdown, HTML or a
     template. An unknown or empty placeholder is an error naming the file and line.
     """
+
     def fail(line: int, problem: str) -> ContentError:
         return ContentError(f"{source}: line {line + first_line - 1}: {problem}")
 
     try:
         tree = _placeholder_environment.parse(text)
     except TemplateSyntaxError as error:
-        raise fail(error.lineno, f"broken placeholder ({error.message}); write it like "
-                   "{{ clinic.phone }}") from None
+        raise fail(
+            error.lineno,
+            f"broken placeholder ({error.message}); write it like {{{{ clinic.phone }}}}",
+        ) from None
     for statement in tree.body:
         if not isinstance(statement, nodes.Output):
-            raise fail(statement.lineno, "only {{ placeholders }} are allowed in content, "
-                       "not {% tags %}")
+            raise fail(
+                statement.lineno, "only {{ placeholders }} are allowed in content, not {% tags %}"
+            )
     used: set[str] = set()
     for output in tree.find_all(nodes.Output):
         for expression in output.nodes:
@@ -144,16 +158,22 @@ def fill_placeholders(text: str, values: Mapping[str, Mapping[str, str | None]],
                 continue
             dotted = _dotted_name(expression)
             if dotted is None:
-                raise fail(expression.lineno, "placeholders must be plain names such as "
-                           "{{ clinic.phone }}, without filters or sums")
+                raise fail(
+                    expression.lineno,
+                    "placeholders must be plain names such as "
+                    "{{ clinic.phone }}, without filters or sums",
+                )
             if dotted not in PLACEHOLDERS:
                 known = ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
-                raise fail(expression.lineno,
-                           f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}")
+                raise fail(
+                    expression.lineno, f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}"
+                )
             group, field = dotted.split(".")
             if not values.get(group, {}).get(field):
-                raise fail(expression.lineno, f"{{{{ {dotted} }}}} is used but clinic.yaml "
-                           f"has no {field!r}; add it there")
+                raise fail(
+                    expression.lineno,
+                    f"{{{{ {dotted} }}}} is used but clinic.yaml has no {field!r}; add it there",
+                )
             used.add(dotted)
     nonce = secrets.token_hex(6)
     tokens: dict[str, str] = {}

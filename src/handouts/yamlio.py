@@ -26,8 +26,11 @@ class _TextLoader(yaml.BaseLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not supported; write the value out",
-                event.start_mark)
+                None,
+                None,
+                "aliases (*name) are not supported; write the value out",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -36,7 +39,8 @@ class _TextLoader(yaml.BaseLoader):
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice; keep one", key_node.start_mark)
+                    None, None, f"key {key!r} appears twice; keep one", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -49,8 +53,9 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> Any:
     file line where ``text`` starts, for error messages.
     """
     if len(text.encode("utf-8", "replace")) > MAX_YAML_BYTES:
-        raise ValueError(f"{source}: too large for a settings file "
-                         f"(over {MAX_YAML_BYTES // 1024} KB)")
+        raise ValueError(
+            f"{source}: too large for a settings file (over {MAX_YAML_BYTES // 1024} KB)"
+        )
     try:
         return yaml.load(text, Loader=_TextLoader)  # BaseLoader: builds no objects
     except yaml.MarkedYAMLError as error:

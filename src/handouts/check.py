@@ -1,0 +1,211 @@
+"""``handouts check``: what a clinic must review before its leaflets can be trusted."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from .build import render_block, resource_roots
+from .config import Clinic, load_clinic
+from .content import STANDARD_BLOCKS, Block, ContentLibrary
+from .errors import ConfigError, HandoutsError
+from .markup import image_sources
+from .readability import MAX_GRADE, MAX_SMOG, measure
+from .scaffold import EXAMPLE_VALUES
+from .yamlio import display_path
+
+REVIEW_WARNING_DAYS = 60
+"""A review due within this many days is a warning."""
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix (error) or look at (warning)."""
+
+    severity: Severity
+    subject: str
+    """What it is about: "clinic.yaml", a treatment, or "<treatment>/<block>"."""
+    problem: str
+    file: str | None = None
+
+
+@dataclass
+class CheckReport:
+    """Every finding for one clinic kit, and what was checked."""
+
+    clinic: str | None
+    findings: list[Finding] = field(default_factory=list)
+    treatments: int = 0
+    blocks: int = 0
+
+    def add(self, severity: Severity, subject: str, problem: str, path: Path | None = None) -> None:
+        self.findings.append(
+            Finding(severity, subject, problem, display_path(path) if path else None)
+        )
+
+    @property
+    def errors(self) -> int:
+        return sum(finding.severity == "error" for finding in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(finding.severity == "warning" for finding in self.findings)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """1 when there are errors (or, with ``strict``, warnings); else 0."""
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "clinic": self.clinic,
+            "treatments": self.treatments,
+            "blocks": self.blocks,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [asdict(finding) for finding in self.findings],
+        }
+
+
+def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> CheckReport:
+    """Check clinic.yaml and every treatment and block the clinic can build."""
+    today = today or date.today()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            clinic = load_clinic(kit_dir)
+        except ConfigError as error:
+            report = CheckReport(clinic=None)
+            for line in error.message.splitlines():
+                report.add("error", "clinic.yaml", line)
+            return report
+    report = CheckReport(clinic=clinic.name)
+    for warning in caught:
+        report.add("warning", "clinic.yaml", str(warning.message))
+    _check_clinic(clinic, report)
+    library = ContentLibrary(clinic.kit_dir)
+    known_blocks: set[str] = set()
+    for slug in library.slugs():
+        report.treatments += 1
+        try:
+            treatment = library.treatment(slug)
+        except HandoutsError as error:
+            report.add("error", slug, error.message)
+            continue
+        missing = [name for name in STANDARD_BLOCKS if name not in treatment.meta.blocks]
+        if missing:
+            report.add(
+                "warning",
+                slug,
+                f"has no {', '.join(missing)} section; patients expect every standard section",
+                treatment.path / "treatment.yaml",
+            )
+        for name in treatment.meta.blocks:
+            known_blocks.add(f"{slug}/{name}")
+            report.blocks += 1
+            try:
+                block = library.block(treatment, name)
+            except HandoutsError as error:
+                report.add("error", f"{slug}/{name}", error.message)
+                continue
+            _check_block(block, clinic, report, today)
+    for key in sorted(set(clinic.approved) - known_blocks):
+        report.add(
+            "warning",
+            "clinic.yaml",
+            f"approved: {key!r} is not a section of any treatment; check the spelling or remove it",
+        )
+    return report
+
+
+def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
+    for key, example in EXAMPLE_VALUES.items():
+        if getattr(clinic, key) == example:
+            report.add(
+                "error",
+                "clinic.yaml",
+                f"{key}: still the example {example!r} from "
+                "'handouts init'; put in your clinic's own",
+            )
+    if clinic.font_path is not None:
+        from fontTools.ttLib import TTFont, TTLibError
+
+        try:
+            TTFont(clinic.font_path, lazy=True).getBestCmap()
+        except (TTLibError, OSError, AssertionError, KeyError):
+            report.add(
+                "error",
+                "clinic.yaml",
+                f"font: {clinic.font!r} is not a font file "
+                "that can be read; use a .ttf, .otf or .woff file",
+            )
+
+
+def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date) -> None:
+    key, meta = block.key, block.meta
+    try:
+        rendered = render_block(block, clinic)
+    except HandoutsError as error:
+        report.add("error", key, error.message)
+        return
+    roots = [root.resolve() for root in resource_roots(clinic)]
+    for source in image_sources(rendered.html):
+        if source.startswith("file:"):
+            path = Path(url2pathname(unquote(urlsplit(source).path))).resolve()
+            if not path.is_file() or not any(path.is_relative_to(root) for root in roots):
+                report.add(
+                    "error",
+                    key,
+                    f"image {path.name!r} not found next to the block; "
+                    "add the picture or remove it",
+                    block.path,
+                )
+    if meta.review_due < today:
+        report.add(
+            "error",
+            key,
+            f"review was due on {meta.review_due.isoformat()}: review the "
+            "text, then update reviewed, review_due and version",
+            block.path,
+        )
+    elif meta.review_due <= today + timedelta(days=REVIEW_WARNING_DAYS):
+        days = (meta.review_due - today).days
+        report.add(
+            "warning",
+            key,
+            f"review due on {meta.review_due.isoformat()} (in {days} days)",
+            block.path,
+        )
+    approved = clinic.approved.get(key)
+    if approved is None:
+        report.add(
+            "warning",
+            key,
+            f"not approved by your clinic: read it, then add "
+            f'{key}: "{meta.version}" under approved in clinic.yaml',
+            block.path,
+        )
+    elif approved != meta.version:
+        report.add(
+            "warning",
+            key,
+            f"you approved version {approved}, the text is now version "
+            f"{meta.version}: review it, then update approved in clinic.yaml",
+            block.path,
+        )
+    score = measure(block.body)
+    if score.above_target:
+        report.add(
+            "warning",
+            key,
+            f"reads above target: grade {score.grade} (target "
+            f"{MAX_GRADE:g} or below), SMOG {score.smog} (target {MAX_SMOG:g} or below); "
+            "use shorter sentences and everyday words",
+            block.path,
+        )

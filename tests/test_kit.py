@@ -1,0 +1,258 @@
+"""Making a kit your own: init, overrides, governance and `handouts check`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+from conftest import block_file
+from pdfcheck import fonts, text
+
+from handouts import build_handout
+from handouts.check import check_kit
+from handouts.cli import cli
+from handouts.paths import builtin_dir
+from handouts.scaffold import init_kit
+
+TODAY = date(2026, 11, 22)
+SAMPLE_MARK = "Sample text: not yet reviewed by your clinic"
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQ"
+    "IAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+def dated_block(body: str, review_due: date, version: str = "1.0") -> str:
+    return block_file(body, version=version).replace(
+        "review_due: 2027-10-01", f"review_due: {review_due.isoformat()}"
+    )
+
+
+def test_init_writes_a_commented_kit_that_builds(tmp_path):
+    kit = init_kit(tmp_path / "mykit")
+    for name in ("clinic.yaml", "logo.svg", "README.md", "styles/extra.css"):
+        assert (kit / name).is_file()
+    for folder in ("content", "templates"):
+        assert (kit / folder).is_dir()
+    assert "# The number patients call" in (kit / "clinic.yaml").read_text()
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
+    assert text(result.path).count(SAMPLE_MARK) == 7
+
+
+def test_init_refuses_an_existing_folder(tmp_path, in_tmp):
+    (tmp_path / "mykit").mkdir()
+    (tmp_path / "mykit" / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(cli, ["init", "mykit"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: mykit: already exists and is not empty; choose a new folder "
+        "name (nothing was changed)\n"
+    )
+    assert [path.name for path in (tmp_path / "mykit").iterdir()] == ["notes.txt"]
+
+
+def test_fresh_kit_check_names_the_example_values(tmp_path):
+    report = check_kit(init_kit(tmp_path / "mykit"), today=TODAY)
+    assert report.exit_code() == 1
+    problems = [finding.problem for finding in report.findings if finding.severity == "error"]
+    assert problems == [
+        "name: still the example 'Your Clinic Name' from 'handouts init'; put in your clinic's own",
+        "phone: still the example 'Your phone number' from 'handouts init'; put in your "
+        "clinic's own",
+        "address: still the example '1 Example Street, Example Town, AB1 2CD' from "
+        "'handouts init'; put in your clinic's own",
+    ]
+
+
+def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
+    kit = init_kit(tmp_path / "mykit")
+    config = (kit / "clinic.yaml").read_text()
+    config = (
+        config.replace("name: Your Clinic Name", "name: Rosewood Aesthetics")
+        .replace("phone: Your phone number", "phone: 0161 496 0555")
+        .replace('primary: "#1f6f78"', 'primary: "#6b2d5c"')
+        .replace("address: 1 Example Street, Example Town, AB1 2CD", "address:")
+        .replace("approved: {}", 'approved:\n  microneedling/aftercare: "2.0"')
+    )
+    (kit / "clinic.yaml").write_text(config)
+    (kit / "content" / "microneedling").mkdir()
+    (kit / "content" / "microneedling" / "aftercare.md").write_text(
+        block_file(
+            "Use our calming balm twice a day for 3 days. Call {{ clinic.phone }} with worries.",
+            title="Looking after your skin afterwards",
+            version="2.0",
+        )
+    )
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
+    content = text(result.path)
+    assert "Rosewood Aesthetics" in content
+    own_words = "Use our calming balm twice a day for 3 days. Call 0161 496 0555 with worries."
+    assert own_words in content
+    assert "Wash with a gentle cleanser" not in content  # the built-in aftercare text
+    assert content.count(SAMPLE_MARK) == 6
+    assert "--primary: #6b2d5c" in result.handout.html
+
+    report = check_kit(kit, today=TODAY)
+    assert report.exit_code() == 0 and report.exit_code(strict=True) == 1
+    assert sorted(finding.subject for finding in report.findings) == sorted(
+        f"microneedling/{name}"
+        for name in ("about", "what-to-expect", "benefits", "before", "risks", "alternatives")
+    )
+    assert report.findings[0].problem == (
+        'not approved by your clinic: read it, then add microneedling/about: "1.0" under '
+        "approved in clinic.yaml"
+    )
+
+
+def test_demo_clinic_passes_check_strictly(in_tmp):
+    result = CliRunner().invoke(cli, ["check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Checked Northbank Skin Clinic: 1 treatment, 7 sections.\n"
+        "Everything is in order: nothing to review.\n"
+    )
+
+
+def test_past_review_date_fails_check(clinic_kit, in_tmp):
+    kit = clinic_kit(
+        {"content/microneedling/risks.md": dated_block("Call us.", review_due=date(2026, 11, 1))},
+        base="demo",
+    )
+    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit)])
+    assert result.exit_code == 1
+    assert (
+        "ERROR    microneedling/risks  review was due on 2026-11-01: review the text, then "
+        "update reviewed, review_due and version"
+    ) in result.output
+    assert result.output.endswith("1 error, 0 warnings.\n")
+
+
+def test_review_due_soon_is_a_warning(clinic_kit):
+    kit = clinic_kit(
+        {
+            "content/microneedling/risks.md": dated_block(
+                "Call us.", review_due=TODAY + timedelta(days=30)
+            )
+        },
+        base="demo",
+    )
+    report = check_kit(kit, today=TODAY)
+    assert [(f.severity, f.problem) for f in report.findings] == [
+        ("warning", "review due on 2026-12-22 (in 30 days)")
+    ]
+    assert report.findings[0].file.endswith("content/microneedling/risks.md")
+    assert (report.exit_code(), report.exit_code(strict=True)) == (0, 1)
+
+
+def test_new_version_needs_approval_again(clinic_kit):
+    kit = clinic_kit(
+        {"content/microneedling/risks.md": block_file("Call us.", version="1.1")}, base="demo"
+    )
+    report = check_kit(kit, today=TODAY)
+    assert [f.problem for f in report.findings] == [
+        "you approved version 1.0, the text is now version 1.1: review it, then update approved "
+        "in clinic.yaml"
+    ]
+
+
+def test_check_collects_every_kind_of_problem(clinic_kit):
+    hard = (
+        "Postinflammatory hyperpigmentation occasionally necessitates comprehensive "
+        "dermatological consultation, particularly following aggressive resurfacing "
+        "interventions administered contemporaneously with photosensitising medication."
+    )
+    kit = clinic_kit(
+        {
+            "content/microneedling/about.md": block_file("Call {{ clinic.fax }}."),
+            "content/microneedling/benefits.md": block_file("![Result](result.png)"),
+            "content/microneedling/before.md": block_file(hard),
+            "content/microneedling/treatment.yaml": (
+                "title: M\nsummary: S\nblocks: [about, benefits, before, aftercare, risks]\n"
+            ),
+        },
+        base="demo",
+    )
+    report = check_kit(kit, today=TODAY)
+    found = {(f.severity, f.subject): f.problem for f in report.findings}
+    assert found[("warning", "microneedling")].startswith(
+        "has no what-to-expect, alternatives section"
+    )
+    about = found[("error", "microneedling/about")]
+    assert "content/microneedling/about.md: line 10: unknown placeholder {{ clinic.fax }}" in about
+    assert found[("error", "microneedling/benefits")] == (
+        "image 'result.png' not found next to the block; add the picture or remove it"
+    )
+    assert found[("warning", "microneedling/before")].startswith("reads above target: grade ")
+    assert report.exit_code() == 1
+
+
+def test_check_json_for_scripts(clinic_kit):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: red}\n"})
+    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["errors"] == 1 and data["clinic"] is None
+    assert data["findings"][0]["severity"] == "error"
+    assert data["findings"][0]["problem"].endswith(
+        "colors.primary: 'red' is not a hex colour (write it like '#1f6f78')"
+    )
+
+
+def test_kit_can_add_a_whole_treatment(clinic_kit, tmp_path):
+    kit = clinic_kit(
+        {
+            "content/led-therapy/treatment.yaml": "title: LED light therapy\nsummary: Gentle light "
+            "for calmer skin.\nblocks: [about]\n",
+            "content/led-therapy/about.md": block_file("Lights shine on your skin for 20 minutes."),
+        },
+        base="demo",
+    )
+    result = build_handout(["led-therapy"], clinic_dir=kit, output=tmp_path / "led.pdf")
+    assert "Lights shine on your skin for 20 minutes." in text(result.path)
+
+
+def test_kit_font_file_and_png_logo_are_used(clinic_kit, tmp_path):
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(builtin_dir("styles") / "fonts" / "AtkinsonHyperlegible-Regular.ttf")
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\nfont: fonts/rosewood.ttf\nlogo: logo.png\n",
+            "logo.png": PNG_1PX,
+        }
+    )
+    (kit / "fonts").mkdir()
+    font.save(kit / "fonts" / "rosewood.ttf")
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
+    used = fonts(result.path)  # WeasyPrint names an embedded font after its CSS family
+    assert any(name.endswith("+Clinic-Font") for name in used)
+    assert not any(name.endswith("+Atkinson-Hyperlegible") for name in used)
+    assert result.handout.html.count("logo.png") == 1
+
+
+def test_extra_css_is_applied_last(clinic_kit):
+    kit = clinic_kit({"styles/extra.css": ".clinic-name { color: #000; }"}, base="demo")
+    from handouts import assemble_html, load_clinic
+
+    html = assemble_html(["microneedling"], load_clinic(kit)).html
+    links = [line for line in html.splitlines() if 'rel="stylesheet"' in line]
+    assert links[-1].endswith('kit/styles/extra.css">')
+
+
+@pytest.mark.parametrize("option", ["--strict", "--json"])
+def test_check_does_not_need_weasyprint(option):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from handouts.cli import main; sys.argv[1:] = ['check', "
+        f"'{option}']\ntry: main()\nexcept SystemExit: pass\n"
+        "assert 'weasyprint' not in sys.modules, 'check imported WeasyPrint'"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
