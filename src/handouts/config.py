@@ -21,7 +21,7 @@ from pydantic import (
 
 from .errors import ConfigError
 from .paths import DEMO_CLINIC_DIR
-from .yamlio import display_path, parse_yaml
+from .yamlio import display_path, parse_yaml, schema_error_lines
 
 CONFIG_NAME = "clinic.yaml"
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
@@ -177,22 +177,6 @@ class Clinic(BaseModel):
         return self.kit_dir is not None and self.kit_dir.resolve() == DEMO_CLINIC_DIR
 
 
-def _error_lines(error: ValidationError, source: str) -> list[str]:
-    lines = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"])
-        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if item["type"] == "missing":
-            message = "is required"
-        elif item["type"] == "literal_error":
-            message = f"{item['input']!r} is not allowed: {message[0].lower()}{message[1:]}"
-        if location:
-            lines.append(f"{source}: {location}: {message}")
-        else:
-            lines.extend(f"{source}: {part}" for part in message.split("; "))
-    return lines
-
-
 def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[str]]]:
     """Keys the schema does not know, with the known keys they may be typos of."""
     known = [field.alias or name for name, field in type(model).model_fields.items()]
@@ -226,7 +210,7 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     try:
         clinic = Clinic.model_validate({**raw, "kit_dir": kit_dir.resolve()})
     except ValidationError as error:
-        raise ConfigError("\n".join(_error_lines(error, source))) from None
+        raise ConfigError(schema_error_lines(error, source)) from None
     for key, known in _unknown_keys(clinic):
         leaf = key.rsplit(".", 1)[-1]
         guess = difflib.get_close_matches(leaf, known, n=1)

@@ -24,7 +24,7 @@ from pydantic import (
 
 from .errors import ContentError
 from .paths import builtin_dir
-from .yamlio import display_path, parse_yaml
+from .yamlio import display_path, parse_yaml, schema_error_lines
 
 STANDARD_BLOCKS = (
     "about",
@@ -133,16 +133,6 @@ class Treatment:
     meta: TreatmentMeta
 
 
-def _validation_lines(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"])
-        message = "is required" if item["type"] == "missing" else item["msg"]
-        message = message.removeprefix("Value error, ")
-        lines.append(f"{source}: {location}: {message}" if location else f"{source}: {message}")
-    return "\n".join(lines)
-
-
 def read_block(path: Path, treatment: str, name: str) -> Block:
     """Read one Markdown block with its YAML front matter."""
     source = display_path(path)
@@ -163,7 +153,7 @@ def read_block(path: Path, treatment: str, name: str) -> Block:
     try:
         meta = BlockMeta.model_validate(raw if raw is not None else {})
     except ValidationError as error:
-        raise ContentError(_validation_lines(error, source)) from None
+        raise ContentError(schema_error_lines(error, source)) from None
     body = text[match.end() :]
     if not HTML_COMMENT.sub("", body).strip():
         raise ContentError(
@@ -221,7 +211,7 @@ class ContentLibrary:
             meta = TreatmentMeta.model_validate(raw if raw is not None else {})
         except ValueError as error:
             message = (
-                _validation_lines(error, source)
+                schema_error_lines(error, source)
                 if isinstance(error, ValidationError)
                 else str(error)
             )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 MAX_YAML_BYTES = 256 * 1024
 """Larger clinic.yaml or front matter is refused: real ones are a few kilobytes."""
@@ -65,3 +66,20 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> Any:
         syntax = isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError)
         hint = "; check indentation and colons" if syntax else ""
         raise ValueError(f"{source}: {where}could not read YAML ({problem}){hint}") from None
+
+
+def schema_error_lines(error: ValidationError, source: str) -> str:
+    """Every schema problem as ``file: key: problem``, one per line."""
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif item["type"] == "literal_error":
+            message = f"{item['input']!r} is not allowed: {message[0].lower()}{message[1:]}"
+        if location:
+            lines.append(f"{source}: {location}: {message}")
+        else:
+            lines.extend(f"{source}: {part}" for part in message.split("; "))
+    return "\n".join(lines)
