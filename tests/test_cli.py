@@ -119,3 +119,15 @@ def test_unknown_key_warning_is_shown_once(clinic_kit, in_tmp):
     completed = run("build", "microneedling", "--clinic", str(kit))
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr.count("fax: unknown key") == 1
+
+
+def test_unknown_placeholder_is_one_line_naming_file_and_line(clinic_kit, in_tmp):
+    kit = clinic_kit({"content/microneedling/risks.md": block_file("Ring us.\n\n{{ clinic.fax }}")})
+    completed = run("build", "microneedling", "--clinic", str(kit))
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        "Error: kit/content/microneedling/risks.md: line 12: unknown placeholder "
+        "{{ clinic.fax }}; use one of {{ clinic.name }}, {{ clinic.phone }}, {{ clinic.email }}, "
+        "{{ clinic.website }}, {{ clinic.booking_url }}, {{ clinic.emergency }}, "
+        "{{ clinic.address }}\n"
+    )
