@@ -11,6 +11,7 @@ from conftest import block_file
 from pdfcheck import PAPER_MM, page_size_mm, text
 
 from handouts.cli import cli
+from handouts.content import ContentLibrary
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -44,8 +45,9 @@ def test_build_html(in_tmp):
 def test_unknown_treatment_is_one_line_listing_what_exists(in_tmp):
     completed = run("build", "no-such-thing")
     assert completed.returncode == 1
+    available = ", ".join(ContentLibrary().slugs())
     assert completed.stderr == (
-        "Error: unknown treatment 'no-such-thing'; available: microneedling\n"
+        f"Error: unknown treatment 'no-such-thing'; available: {available}\n"
     )
     assert not list(in_tmp.iterdir())
 
@@ -78,7 +80,11 @@ def test_unknown_key_warning_is_shown_but_build_succeeds(clinic_kit, in_tmp):
 def test_list_text_and_json(clinic_kit):
     result = CliRunner().invoke(cli, ["list"])
     assert result.exit_code == 0
-    assert result.output.startswith("microneedling  Microneedling (en): ")
+    rows = result.output.splitlines()
+    assert len(rows) == len(ContentLibrary().slugs())
+    assert any(
+        row.startswith("microneedling") and " Microneedling (en, es): " in row for row in rows
+    )
     kit = clinic_kit(
         {
             "content/peel/treatment.yaml": "title: Peel\nsummary: A peel.\nblocks: [about]\n",
@@ -87,8 +93,9 @@ def test_list_text_and_json(clinic_kit):
         }
     )
     rows = json.loads(CliRunner().invoke(cli, ["list", "--clinic", str(kit), "--json"]).output)
-    assert [row["name"] for row in rows] == ["microneedling", "peel"]
-    assert rows[1] == {
+    names = [row["name"] for row in rows]
+    assert names == sorted([*ContentLibrary().slugs(), "peel"])
+    assert rows[names.index("peel")] == {
         "name": "peel",
         "title": "Peel",
         "summary": "A peel.",

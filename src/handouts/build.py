@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
 from . import __version__
 from .atomic import write_atomically
-from .config import Clinic, load_clinic
+from .config import Clinic, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
-from .errors import ContentError, HandoutsError
+from .errors import ContentError, HandoutsError, HandoutsWarning
+from .labels import fill, load_labels, page_counter_css
 from .markup import UnsafeImageError, markdown_to_html
 from .paths import builtin_dir
-from .templating import fill_placeholders, placeholder_values, render_template
+from .templating import fill_placeholders, placeholder_values, render_template, template_folders
 from .yamlio import display_path
 
 Paper = Literal["a4", "letter", "a5"]
+
+
+class TranslationWarning(HandoutsWarning):
+    """Part of a leaflet is in English because its translation is missing."""
+
+
 LEAFLET_TEMPLATE = "leaflet.html"
 BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 
@@ -39,6 +48,8 @@ class RenderedBlock:
     reviewed: date
     review_due: date
     approved: bool
+    language: str
+    """Language of this section's text (English where a translation is missing)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class RenderedTreatment:
     also_known_as: list[str]
     summary: str
     blocks: list[RenderedBlock]
+    language: str
+    """Language of title and summary."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +75,14 @@ class LeafletContext:
     subject: str
     keywords: list[str]
     language: str
+    """The leaflet's language code, e.g. ``en-GB`` or ``es`` (the ``lang`` of the page)."""
+    labels: dict[str, str]
+    """Fixed words in that language, from ``templates/labels/<language>.yaml``."""
     paper: Paper
     stylesheets: list[str]
     """``file:`` URLs of the stylesheets, built-in first, the kit's extra.css last."""
     brand_css: Markup
+    """Brand colours, font and the localised page counter, as CSS."""
     logo_url: str | None
     callout_after: str
     """Key of the block after which the "When to call us" box goes."""
@@ -83,6 +100,7 @@ class Handout:
 
     treatments: list[str]
     paper: Paper
+    language: str
     html: str
     content_hash: str
     """SHA-256 of every block's text and the clinic's settings, for history and caching."""
@@ -98,8 +116,8 @@ def _mix_with_white(hex_colour: str, amount: float) -> str:
     return "#" + "".join(f"{channel:02x}" for channel in mixed)
 
 
-def brand_css(clinic: Clinic) -> Markup:
-    """Custom properties carrying the clinic's colours and font into the stylesheets."""
+def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
+    """CSS carrying the clinic's colours and font, and the page counter in its language."""
     primary, accent = clinic.colors.primary, clinic.colors.accent
     font = "Clinic Font" if clinic.font_path else clinic.font
     rules = [
@@ -110,13 +128,15 @@ def brand_css(clinic: Clinic) -> Markup:
         f"  --accent-tint: {_mix_with_white(accent, 0.12)};",
         f'  --font: "{font}";',
         "}",
+        f".page-number::after {{ content: {page_counter_css(labels['page_of'])}; }}",
     ]
     if clinic.font_path:
         rules.append(
             f'@font-face {{ font-family: "Clinic Font"; src: url("{clinic.font_path.as_uri()}"); }}'
         )
-    # Only validated hex colours and resolved paths go in, so this is safe markup.
-    return Markup("\n".join(rules))
+    # Validated hex colours, resolved paths and CSS-quoted labels only: safe markup.
+    # "</" cannot close the <style> element because css_string never emits "<" unescaped.
+    return Markup("\n".join(rules).replace("<", "\\3c "))
 
 
 def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
@@ -155,21 +175,46 @@ def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
         reviewed=block.meta.reviewed,
         review_due=block.meta.review_due,
         approved=clinic.approved.get(block.key) == block.meta.version,
+        language=block.language,
     )
 
 
-def _content_versions(treatments: list[RenderedTreatment], language: str) -> str:
+def _content_versions(
+    treatments: list[RenderedTreatment], labels: dict[str, str], language: str
+) -> str:
     parts = []
     for treatment in treatments:
         versions = sorted(
             {block.version for block in treatment.blocks},
             key=lambda version: [int(p) if p.isdigit() else p for p in version.split(".")],
         )
-        version = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
+        version = versions[0]
+        if len(versions) > 1:
+            version = fill(labels["version_range"], first=versions[0], last=versions[-1])
         reviewed = min(block.reviewed for block in treatment.blocks)
         when = format_date(reviewed, format="long", locale=language.replace("-", "_"))
-        parts.append(f"{treatment.title}: content version {version}, reviewed {when}")
+        parts.append(
+            fill(labels["content_version"], title=treatment.title, version=version, date=when)
+        )
     return " · ".join(parts)
+
+
+def _warn_untranslated(treatment: RenderedTreatment, language: str) -> None:
+    """One warning per treatment listing the sections that fell back to English."""
+    content = primary_language(language)
+    if content == "en":
+        return
+    english = [block.name for block in treatment.blocks if block.language != content]
+    if treatment.language != content:
+        english.insert(0, "title and summary")
+    if not english:
+        return
+    name = Locale.parse(content).get_display_name("en")
+    if len(english) == len(treatment.blocks) + 1:
+        problem = f"no {name} translation yet; its text is in English"
+    else:
+        problem = f"no {name} translation of {', '.join(english)}; those parts are in English"
+    warnings.warn(f"{treatment.slug}: {problem}", TranslationWarning, stacklevel=3)
 
 
 def _hash(clinic: Clinic, blocks: Sequence[Block]) -> str:
@@ -180,17 +225,28 @@ def _hash(clinic: Clinic, blocks: Sequence[Block]) -> str:
 
 
 def assemble_html(
-    treatment_slugs: Sequence[str], clinic: Clinic, paper: Paper | None = None
+    treatment_slugs: Sequence[str],
+    clinic: Clinic,
+    paper: Paper | None = None,
+    language: str | None = None,
 ) -> Handout:
     """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet)."""
     if not treatment_slugs:
         raise ContentError("name at least one treatment")
+    language = language or clinic.language
+    try:
+        check_language(language)
+    except ValueError as error:
+        raise HandoutsError(f"--lang: {error}") from None
+    content_language = primary_language(language)
+    clinic = clinic.in_language(language)
     library = ContentLibrary(clinic.kit_dir)
     paper = paper or clinic.paper
+    labels = load_labels(template_folders(clinic), content_language)
     loaded: list[tuple[Treatment, list[Block]]] = []
     for slug in dict.fromkeys(treatment_slugs):
-        treatment = library.treatment(slug)
-        loaded.append((treatment, library.blocks(treatment)))
+        treatment = library.treatment(slug, content_language)
+        loaded.append((treatment, library.blocks(treatment, content_language)))
     treatments = [
         RenderedTreatment(
             slug=treatment.slug,
@@ -198,31 +254,40 @@ def assemble_html(
             also_known_as=treatment.meta.also_known_as,
             summary=treatment.meta.summary,
             blocks=[render_block(block, clinic) for block in blocks],
+            language=treatment.language,
         )
         for treatment, blocks in loaded
     ]
+    for treatment in treatments:
+        _warn_untranslated(treatment, language)
     all_blocks = [block for treatment in treatments for block in treatment.blocks]
     risks = [block.key for block in all_blocks if block.name == "risks"]
-    titles = [treatment.title for treatment in treatments]
+    titles = f" {labels['and']} ".join(treatment.title for treatment in treatments)
     context = LeafletContext(
         clinic=clinic,
         treatments=treatments,
-        title=f"{' and '.join(titles)}: patient information",
+        title=fill(labels["document_title"], treatments=titles),
         subject=" ".join(treatment.summary for treatment in treatments),
-        keywords=[*titles, "patient information", clinic.name],
-        language=clinic.language,
+        keywords=[
+            *(treatment.title for treatment in treatments),
+            labels["leaflet_kind"],
+            clinic.name,
+        ],
+        language=language,
+        labels=labels,
         paper=paper,
         stylesheets=stylesheet_urls(clinic, paper),
-        brand_css=brand_css(clinic),
+        brand_css=brand_css(clinic, labels),
         logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
         callout_after=risks[0] if risks else all_blocks[-1].key,
-        content_versions=_content_versions(treatments, clinic.language),
+        content_versions=_content_versions(treatments, labels, language),
     )
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
     source_blocks = [block for _, blocks in loaded for block in blocks]
     return Handout(
         treatments=[t.slug for t in treatments],
         paper=paper,
+        language=language,
         html=html,
         content_hash=_hash(clinic, source_blocks),
         blocks=all_blocks,
@@ -263,6 +328,7 @@ def build_handout(
     output: Path | str | None = None,
     paper: Paper | None = None,
     html_only: bool = False,
+    language: str | None = None,
 ) -> BuildResult:
     """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
 
@@ -271,7 +337,7 @@ def build_handout(
     file is written atomically.
     """
     clinic = load_clinic(clinic_dir)
-    handout = assemble_html(treatment_slugs, clinic, paper)
+    handout = assemble_html(treatment_slugs, clinic, paper, language)
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import HandoutsError
+from .errors import HandoutsError, HandoutsWarning
 
 PAPERS = ("a4", "letter", "a5")
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
@@ -33,6 +33,7 @@ def cli(context: click.Context, debug: bool) -> None:
     """Branded, plain-language patient leaflets for your clinic."""
     context.obj = {"debug": debug}
     warnings.showwarning = _show_warning
+    warnings.simplefilter("always", HandoutsWarning)
 
 
 @cli.command("list")
@@ -87,12 +88,19 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
     is_flag=True,
     help="Write the assembled HTML instead of a PDF, for checking templates.",
 )
+@click.option(
+    "--lang",
+    "language",
+    metavar="CODE",
+    help="Language of the leaflet, e.g. es (default: the clinic's).",
+)
 def build(
     treatments: tuple[str, ...],
     clinic_dir: Path | None,
     output: Path | None,
     paper: str | None,
     html_only: bool,
+    language: str | None,
 ) -> None:
     """Build one leaflet for one or more TREATMENTS (several make one combined leaflet)."""
     from .build import build_handout
@@ -103,6 +111,7 @@ def build(
         output=output,
         paper=paper.lower() if paper else None,
         html_only=html_only,
+        language=language,
     )
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")

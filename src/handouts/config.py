@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ConfigError
+from .errors import ConfigError, HandoutsWarning
 from .paths import DEMO_CLINIC_DIR
 from .yamlio import display_path, parse_yaml, schema_error_lines
 
@@ -32,7 +32,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 
-class ConfigWarning(UserWarning):
+class ConfigWarning(HandoutsWarning):
     """A clinic.yaml problem that does not stop a build (e.g. an unknown key)."""
 
 
@@ -58,7 +58,13 @@ def _web_address(value: str) -> str:
     return value
 
 
-def _language(value: str) -> str:
+def primary_language(language: str) -> str:
+    """The part of a language code that content files use: ``en-GB`` -> ``en``."""
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def check_language(value: str) -> str:
+    """``value`` if it is a language code Babel knows, else ValueError."""
     problem = ValueError(f"{value!r} is not a language code (use e.g. 'en', 'en-GB' or 'es')")
     if not LANGUAGE.fullmatch(value):
         raise problem
@@ -105,6 +111,16 @@ class MailSettings(BaseModel):
     reply_to: OptionalEmail = None
 
 
+class ClinicWords(BaseModel):
+    """Clinic text in another language, under ``translations: {es: {...}}``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    address: OptionalText = None
+    emergency: OptionalText = None
+    disclaimer: OptionalText = None
+
+
 class Clinic(BaseModel):
     """Everything a leaflet needs to know about the clinic that hands it over."""
 
@@ -129,12 +145,14 @@ class Clinic(BaseModel):
     font: Text = BUNDLED_FONTS[0]
     """A bundled family name, or a font file in the kit."""
     paper: Literal["a4", "letter", "a5"] = "a4"
-    language: Annotated[str, AfterValidator(_language)] = "en"
+    language: Annotated[str, AfterValidator(check_language)] = "en"
     disclaimer: OptionalText = None
     """Extra line printed in the footer, after the general-information line."""
     approved: dict[str, str] = {}
     """'<treatment>/<block>': '<version>' for each block the clinic has reviewed."""
     mail: MailSettings = MailSettings()
+    translations: dict[str, ClinicWords] = {}
+    """Per language code, the clinic's address, emergency line and disclaimer."""
 
     @model_validator(mode="after")
     def _check_files(self) -> Clinic:
@@ -170,6 +188,13 @@ class Clinic(BaseModel):
         if self.kit_dir is None or not self.font.lower().endswith(FONT_FILE_SUFFIXES):
             return None
         return (self.kit_dir / self.font).resolve()
+
+    def in_language(self, language: str) -> Clinic:
+        """This clinic with its text fields in ``language`` where a translation exists."""
+        words = self.translations.get(primary_language(language))
+        if words is None:
+            return self
+        return self.model_copy(update=words.model_dump(exclude_none=True))
 
     @property
     def is_demo(self) -> bool:

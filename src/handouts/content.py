@@ -95,6 +95,16 @@ class BlockMeta(BaseModel):
         return self
 
 
+class TreatmentTranslation(BaseModel):
+    """A treatment's ``treatment.<language>.yaml``: the words, not the structure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    also_known_as: Annotated[list[str], BeforeValidator(_as_list)] = []
+    summary: str = Field(min_length=1)
+
+
 class TreatmentMeta(BaseModel):
     """A treatment's ``treatment.yaml``."""
 
@@ -117,6 +127,8 @@ class Block:
     body: str
     body_first_line: int
     """File line on which ``body`` starts, so errors can point at the right line."""
+    language: str = "en"
+    """Language the text is written in (English when a translation is missing)."""
 
     @property
     def key(self) -> str:
@@ -131,9 +143,22 @@ class Treatment:
     slug: str
     path: Path
     meta: TreatmentMeta
+    language: str = "en"
+    """Language of title and summary (English when a translation is missing)."""
 
 
-def read_block(path: Path, treatment: str, name: str) -> Block:
+def _read_model(path: Path, model: type[BaseModel]) -> BaseModel:
+    source = display_path(path)
+    try:
+        raw = parse_yaml(path.read_text(encoding="utf-8-sig"), source)
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as error:
+        raise ContentError(schema_error_lines(error, source)) from None
+    except ValueError as error:
+        raise ContentError(str(error)) from None
+
+
+def read_block(path: Path, treatment: str, name: str, language: str = "en") -> Block:
     """Read one Markdown block with its YAML front matter."""
     source = display_path(path)
     try:
@@ -161,7 +186,7 @@ def read_block(path: Path, treatment: str, name: str) -> Block:
             "the text, or remove the block from treatment.yaml"
         )
     body_first_line = text.count("\n", 0, match.end()) + 1
-    return Block(treatment, name, path, meta, body, body_first_line)
+    return Block(treatment, name, path, meta, body, body_first_line, language)
 
 
 class ContentLibrary:
@@ -185,50 +210,56 @@ class ContentLibrary:
         }
         return sorted(found)
 
-    def _find(self, relative: str) -> Path | None:
-        """First root holding ``relative``; a file that resolves outside its root is refused."""
+    def _find(self, relative: str, language: str = "en") -> tuple[Path, str] | None:
+        """First root holding ``relative`` (its translation first, then English).
+
+        A kit file always wins over a built-in one, even in another language: a
+        clinic's own text is never silently replaced by the built-in translation.
+        A file that resolves outside its root is refused.
+        """
+        stem, _, suffix = relative.rpartition(".")
+        names = [(f"{stem}.{language}.{suffix}", language)] if language != "en" else []
         for root in self.roots:
-            candidate = root / relative
-            if candidate.is_file():
-                if not candidate.resolve().is_relative_to(root.resolve()):
-                    raise ContentError(
-                        f"{display_path(candidate)}: points outside "
-                        f"{display_path(root)}; copy the file in instead of "
-                        "linking to it"
-                    )
-                return candidate
+            for name, found_language in (*names, (relative, "en")):
+                candidate = root / name
+                if candidate.is_file():
+                    if not candidate.resolve().is_relative_to(root.resolve()):
+                        raise ContentError(
+                            f"{display_path(candidate)}: points outside "
+                            f"{display_path(root)}; copy the file in instead of linking to it"
+                        )
+                    return candidate, found_language
         return None
 
-    def treatment(self, slug: str) -> Treatment:
-        """Load one treatment's ``treatment.yaml``; unknown names list the ones that exist."""
-        path = self._find(f"{slug}/treatment.yaml") if SLUG.fullmatch(slug) else None
-        if path is None:
+    def treatment(self, slug: str, language: str = "en") -> Treatment:
+        """Load one treatment's ``treatment.yaml`` (and its translation for ``language``).
+
+        An unknown name is an error listing the treatments that exist.
+        """
+        found = self._find(f"{slug}/treatment.yaml") if SLUG.fullmatch(slug) else None
+        if found is None:
             known = ", ".join(self.slugs()) or "none"
             raise ContentError(f"unknown treatment {slug!r}; available: {known}")
-        source = display_path(path)
-        try:
-            raw = parse_yaml(path.read_text(encoding="utf-8-sig"), source)
-            meta = TreatmentMeta.model_validate(raw if raw is not None else {})
-        except ValueError as error:
-            message = (
-                schema_error_lines(error, source)
-                if isinstance(error, ValidationError)
-                else str(error)
-            )
-            raise ContentError(message) from None
-        return Treatment(slug, path.parent, meta)
+        path = found[0]
+        meta = _read_model(path, TreatmentMeta)
+        translated = self._find(f"{slug}/treatment.yaml", language)
+        if translated is None or translated[1] == "en":
+            return Treatment(slug, path.parent, meta)
+        words = _read_model(translated[0], TreatmentTranslation)
+        meta = meta.model_copy(update=words.model_dump())
+        return Treatment(slug, path.parent, meta, language)
 
-    def block(self, treatment: Treatment, name: str) -> Block:
+    def block(self, treatment: Treatment, name: str, language: str = "en") -> Block:
         """Load one block of ``treatment``, kit first; a missing block names every place."""
         relative = f"{treatment.slug}/{name}.md"
-        path = self._find(relative)
-        if path is None:
+        found = self._find(relative, language)
+        if found is None:
             searched = ", ".join(display_path(root / relative) for root in self.roots)
             raise ContentError(
                 f"{display_path(treatment.path / 'treatment.yaml')}: blocks: "
                 f"{name!r} not found (looked in {searched})"
             )
-        return read_block(path, treatment.slug, name)
+        return read_block(found[0], treatment.slug, name, found[1])
 
     def languages(self, treatment: Treatment) -> list[str]:
         """Languages the treatment is written in: English plus any ``<block>.<lang>.md``."""
@@ -236,8 +267,8 @@ class ContentLibrary:
         for root in self.roots:
             for path in (root / treatment.slug).glob("*.*.md"):
                 found.add(path.suffixes[-2].lstrip("."))
-        return sorted(found)
+        return sorted(found, key=lambda language: (language != "en", language))
 
-    def blocks(self, treatment: Treatment) -> list[Block]:
+    def blocks(self, treatment: Treatment, language: str = "en") -> list[Block]:
         """All blocks of ``treatment`` in the order ``treatment.yaml`` lists them."""
-        return [self.block(treatment, name) for name in treatment.meta.blocks]
+        return [self.block(treatment, name, language) for name in treatment.meta.blocks]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 
+class HandoutsWarning(UserWarning):
+    """Base of warnings shown to the user: the leaflet is made, but look at this."""
+
+
 class HandoutsError(click.ClickException):
     """Base of every error a clinic user may see; exit code 1."""
 
