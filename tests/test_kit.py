@@ -256,3 +256,19 @@ def test_check_does_not_need_weasyprint(option):
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_translations_are_checked_against_the_english_version(clinic_kit):
+    kit = clinic_kit(
+        {
+            "content/microneedling/risks.es.md": block_file("Llámenos.", version="0.9"),
+            "content/microneedling/about.es.md": block_file("Llame al {{ clinic.fax }}."),
+        },
+        base="demo",
+    )
+    found = {(f.subject, f.severity): f.problem for f in check_kit(kit, today=TODAY).findings}
+    assert found[("microneedling/risks (es)", "warning")] == (
+        "translates version 0.9, but the English text is version 1.0: update the translation, "
+        "then its version"
+    )
+    assert "unknown placeholder {{ clinic.fax }}" in found[("microneedling/about (es)", "error")]

@@ -12,7 +12,7 @@ from urllib.request import url2pathname
 
 from .build import render_block, resource_roots
 from .config import Clinic, load_clinic
-from .content import STANDARD_BLOCKS, Block, ContentLibrary
+from .content import STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .errors import ConfigError, HandoutsError
 from .markup import image_sources
 from .readability import MAX_GRADE, MAX_SMOG, measure
@@ -115,6 +115,8 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
                 report.add("error", f"{slug}/{name}", error.message)
                 continue
             _check_block(block, clinic, report, today)
+            for language in library.languages(treatment)[1:]:
+                _check_translation(library, treatment, block, clinic, language, report)
     for key in sorted(set(clinic.approved) - known_blocks):
         report.add(
             "warning",
@@ -122,6 +124,37 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             f"approved: {key!r} is not a section of any treatment; check the spelling or remove it",
         )
     return report
+
+
+def _check_translation(
+    library: ContentLibrary,
+    treatment: Treatment,
+    english: Block,
+    clinic: Clinic,
+    language: str,
+    report: CheckReport,
+) -> None:
+    """A translation must be valid and translate the current English version.
+
+    Readability is scored for English only: the grade formulas are made for English.
+    """
+    subject = f"{english.key} ({language})"
+    try:
+        translated = library.block(treatment, english.name, language)
+        if translated.language != language:
+            return
+        render_block(translated, clinic.in_language(language))
+    except HandoutsError as error:
+        report.add("error", subject, error.message)
+        return
+    if translated.meta.version != english.meta.version:
+        report.add(
+            "warning",
+            subject,
+            f"translates version {translated.meta.version}, but the English text is version "
+            f"{english.meta.version}: update the translation, then its version",
+            translated.path,
+        )
 
 
 def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
