@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -53,3 +54,35 @@ def has_attachments(pdf: Path | bytes) -> bool:
             if annotation.get_object().get("/Subtype") == "/FileAttachment":
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A piece of text on a page: baseline from the top of the page and size, in points."""
+
+    baseline: float
+    size: float
+    text: str
+
+
+def text_runs(pdf: Path | bytes, index: int) -> list[TextRun]:
+    """The text runs of page ``index`` with their position and size in points."""
+    runs: list[TextRun] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            scale = abs(cm[3]) or 1
+            runs.append(
+                TextRun(round(tm[5] * scale, 1), round(font_size * abs(tm[3]) * scale, 1), text)
+            )
+
+    reader(pdf).pages[index].extract_text(visitor_text=visit)
+    return runs
+
+
+def body_size(runs: list[TextRun]) -> float:
+    """The most common text size on a page, by characters: the body text."""
+    weights: dict[float, int] = {}
+    for run in runs:
+        weights[run.size] = weights.get(run.size, 0) + len(run.text)
+    return max(weights, key=weights.get)

@@ -11,7 +11,7 @@ from handouts.paths import DEMO_CLINIC_DIR
 
 def test_demo_clinic_is_the_default_and_marked_as_an_example():
     clinic = load_clinic()
-    assert clinic.is_demo
+    assert clinic.kit_dir == DEMO_CLINIC_DIR
     assert clinic.name == "Northbank Skin Clinic"
     assert "fictional" in clinic.disclaimer
     assert clinic.logo_path == DEMO_CLINIC_DIR / "logo.svg"
@@ -164,7 +164,7 @@ def test_missing_kit_folder_and_file(tmp_path, in_tmp):
             "name: A\nphone: '1'\ncolors: {primary: \"#1d5c63\\n\"}\n",
             "colors.primary: '#1d5c63\\n' is not a hex colour (write it like '#1f6f78')",
         ),
-        (f"name: {'A' * 81}\nphone: '1'\n", "name: String should have at most 80 characters"),
+        (f"name: {'A' * 81}\nphone: '1'\n", "name: is too long (at most 80 characters)"),
     ],
 )
 def test_hostile_or_mistyped_yaml_is_one_clear_line(clinic_kit, in_tmp, yaml_text, problem):
@@ -189,3 +189,40 @@ def test_utf8_with_bom_and_non_latin_values_load(clinic_kit):
         }
     )
     assert load_clinic(kit).name == "Clínica Dermatológica Señora Núñez"
+
+
+def test_forgiving_spellings_and_empty_sections(clinic_kit):
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\ncolours:\n  primary: '#123456'\npaper: A4\n"
+            "font: atkinson hyperlegible\napproved:\nmail:\n"
+        }
+    )
+    clinic = load_clinic(kit)
+    assert clinic.colors.primary == "#123456"
+    assert (clinic.paper, clinic.font, clinic.approved) == ("a4", "Atkinson Hyperlegible", {})
+
+
+def test_approval_in_the_wrong_place_gets_a_hint(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nmail:\n  microneedling/about: '1.0'\n"})
+    with pytest.warns(ConfigWarning) as caught:
+        load_clinic(kit)
+    assert str(caught[0].message) == (
+        "kit/clinic.yaml: mail.microneedling/about: unknown key, ignored; section approvals go "
+        "under approved:"
+    )
+
+
+def test_tab_indentation_is_explained(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors:\n\tprimary: '#123456'\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(kit)
+    assert caught.value.message == (
+        "kit/clinic.yaml: line 4: could not read YAML (a tab character; indent with spaces "
+        "instead); check indentation and colons"
+    )
+
+
+def test_clinic_option_may_name_the_yaml_file(clinic_kit):
+    kit = clinic_kit()
+    assert load_clinic(kit / "clinic.yaml").kit_dir == kit

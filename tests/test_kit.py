@@ -14,6 +14,8 @@ from pdfcheck import fonts, text
 from handouts import build_handout
 from handouts.check import check_kit
 from handouts.cli import cli
+from handouts.content import ContentLibrary
+from handouts.errors import HandoutsError
 from handouts.paths import builtin_dir
 from handouts.scaffold import init_kit
 
@@ -54,6 +56,18 @@ def test_init_refuses_an_existing_folder(tmp_path, in_tmp):
     assert [path.name for path in (tmp_path / "mykit").iterdir()] == ["notes.txt"]
 
 
+def test_init_refuses_a_file_and_an_impossible_place(tmp_path, in_tmp):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(HandoutsError) as caught:
+        init_kit(tmp_path / "notes.txt")
+    assert caught.value.message == (
+        "notes.txt: is a file; choose a new folder name (nothing was changed)"
+    )
+    with pytest.raises(HandoutsError) as caught:
+        init_kit(tmp_path / "notes.txt" / "kit")
+    assert caught.value.message.startswith("notes.txt/kit: cannot create the kit (")
+
+
 def test_fresh_kit_check_names_the_example_values(tmp_path):
     report = check_kit(init_kit(tmp_path / "mykit"), today=TODAY)
     assert report.exit_code() == 1
@@ -75,7 +89,7 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
         .replace("phone: Your phone number", "phone: 0161 496 0555")
         .replace('primary: "#1f6f78"', 'primary: "#6b2d5c"')
         .replace("address: 1 Example Street, Example Town, AB1 2CD", "address:")
-        .replace("approved: {}", 'approved:\n  microneedling/aftercare: "2.0"')
+        .replace("\napproved:\n", '\napproved:\n  microneedling/aftercare: "2.0"\n')
     )
     (kit / "clinic.yaml").write_text(config)
     (kit / "content" / "microneedling").mkdir()
@@ -97,21 +111,25 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
 
     report = check_kit(kit, today=TODAY)
     assert report.exit_code() == 0 and report.exit_code(strict=True) == 1
-    assert sorted(finding.subject for finding in report.findings) == sorted(
+    microneedling = [f for f in report.findings if f.subject.startswith("microneedling/")]
+    assert sorted(finding.subject for finding in microneedling) == sorted(
         f"microneedling/{name}"
         for name in ("about", "what-to-expect", "benefits", "before", "risks", "alternatives")
     )
-    assert report.findings[0].problem == (
+    assert microneedling[0].problem == (
         'not approved by your clinic: read it, then add microneedling/about: "1.0" under '
         "approved in clinic.yaml"
     )
 
 
 def test_demo_clinic_passes_check_strictly(in_tmp):
-    result = CliRunner().invoke(cli, ["check", "--strict"])
+    result = CliRunner().invoke(cli, ["check", "--strict", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
+    library = ContentLibrary()
+    treatments = len(library.slugs())
+    sections = sum(len(library.treatment(slug).meta.blocks) for slug in library.slugs())
     assert result.output == (
-        "Checked Northbank Skin Clinic: 1 treatment, 7 sections.\n"
+        f"Checked Northbank Skin Clinic: {treatments} treatments, {sections} sections.\n"
         "Everything is in order: nothing to review.\n"
     )
 
@@ -121,7 +139,7 @@ def test_past_review_date_fails_check(clinic_kit, in_tmp):
         {"content/microneedling/risks.md": dated_block("Call us.", review_due=date(2026, 11, 1))},
         base="demo",
     )
-    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit)])
+    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--today", TODAY.isoformat()])
     assert result.exit_code == 1
     assert (
         "ERROR    microneedling/risks  review was due on 2026-11-01: review the text, then "
@@ -183,7 +201,7 @@ def test_check_collects_every_kind_of_problem(clinic_kit):
     about = found[("error", "microneedling/about")]
     assert "content/microneedling/about.md: line 10: unknown placeholder {{ clinic.fax }}" in about
     assert found[("error", "microneedling/benefits")] == (
-        "image 'result.png' not found next to the block; add the picture or remove it"
+        "image 'result.png' not found in the kit; add the picture or remove it"
     )
     assert found[("warning", "microneedling/before")].startswith("reads above target: grade ")
     assert report.exit_code() == 1
@@ -272,3 +290,40 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
         "then its version"
     )
     assert "unknown placeholder {{ clinic.fax }}" in found[("microneedling/about (es)", "error")]
+
+
+def test_misspelt_approval_and_future_review_date(clinic_kit):
+    kit = clinic_kit(
+        {
+            "content/microneedling/risks.md": block_file("Call us.").replace(
+                "reviewed: 2026-10-01", "reviewed: 2026-12-01"
+            )
+        },
+        base="demo",
+    )
+    config = (kit / "clinic.yaml").read_text() + '  microneedling/aftercare-care: "1.0"\n'
+    (kit / "clinic.yaml").write_text(config)
+    found = [(f.subject, f.problem) for f in check_kit(kit, today=TODAY).findings]
+    assert found == [
+        (
+            "microneedling/risks",
+            "reviewed date 2026-12-01 is in the future; use the day the text was reviewed",
+        ),
+        (
+            "clinic.yaml",
+            "approved: 'microneedling/aftercare-care' is not a section of any "
+            "treatment; did you mean 'microneedling/aftercare'?",
+        ),
+    ]
+
+
+def test_broken_clinic_yaml_is_reported_by_file(clinic_kit, in_tmp):
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: red}\n"})
+    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "The clinic kit cannot be used until clinic.yaml is fixed:",
+        "ERROR    kit/clinic.yaml  colors.primary: 'red' is not a hex colour (write it like "
+        "'#1f6f78')",
+        "1 error, 0 warnings.",
+    ]

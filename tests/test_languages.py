@@ -43,7 +43,7 @@ def test_spanish_leaflet_uses_translations_labels_and_dates(clinic_kit, tmp_path
     content = text(result.path)
     for expected in (
         "Peeling",
-        "También se conoce como exfoliación química.",
+        "También se conoce como Exfoliación química.",
         "¿Qué es?",
         "Es un tratamiento de la piel.",
         "Keep out of the sun.",

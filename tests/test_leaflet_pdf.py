@@ -6,7 +6,17 @@ import shutil
 import subprocess
 
 import pytest
-from pdfcheck import PAPER_MM, fonts, has_attachments, page_size_mm, reader, text
+from conftest import block_file
+from pdfcheck import (
+    PAPER_MM,
+    body_size,
+    fonts,
+    has_attachments,
+    page_size_mm,
+    reader,
+    text,
+    text_runs,
+)
 
 from handouts import build_handout
 from handouts.content import ContentLibrary
@@ -54,7 +64,7 @@ def test_every_page_has_the_complete_footer(demo_leaflet):
         assert "Northbank Skin Clinic · 020 7946 0321" in footer
         assert "Microneedling: content version 1.0, reviewed 2 November 2026" in footer
         assert "This leaflet is general information." in footer
-        assert "fictional demo clinic" in footer
+    assert text(result.path).count("Northbank Skin Clinic is a fictional demo clinic.") == 1
 
 
 def test_metadata_title_author_subject_language(demo_leaflet):
@@ -96,17 +106,55 @@ def test_unapproved_blocks_carry_the_sample_mark(clinic_kit, tmp_path):
     assert "Test Clinic" in content and "01632 960 001" in content
 
 
-def test_body_text_is_at_least_12pt(demo_leaflet):
+def test_body_text_is_at_least_12pt_on_every_page(demo_leaflet):
     result, _ = demo_leaflet
-    sizes: list[float] = []
+    for index in range(result.pages):
+        assert body_size(text_runs(result.path, index)) >= 12
 
-    def visit(text_run, cm, tm, font_dict, font_size):
-        if text_run.strip():
-            sizes.append(round(font_size * tm[0], 1))
 
-    reader(result.path).pages[0].extract_text(visitor_text=visit)
-    body_size = max(set(sizes), key=sizes.count)
-    assert body_size >= 12
+FOOTER_MAX_PT = 8.5
+
+
+def assert_footer_clear_of_body(pdf) -> None:
+    """On every page, the lowest body line ends above the footer's first line."""
+    for index in range(len(reader(pdf).pages)):
+        runs = text_runs(pdf, index)
+        footer = [run for run in runs if run.size <= FOOTER_MAX_PT]
+        body = [run for run in runs if run.size > FOOTER_MAX_PT]
+        assert footer and body
+        footer_top = min(run.baseline - run.size for run in footer)
+        body_bottom = max(run.baseline + 0.3 * run.size for run in body)
+        assert body_bottom < footer_top, f"page {index + 1}: body text runs into the footer"
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter", "a5"])
+def test_longest_values_never_run_into_the_footer(clinic_kit, tmp_path, paper):
+    kit = clinic_kit(
+        {
+            "clinic.yaml": (
+                "name: Northbank Dermatology and Aesthetic Medicine Centre of Excellence\n"
+                "phone: +44 (0)20 7946 0321 extension 2245\n"
+                "email: reception-and-enquiries@northbank-skin-and-aesthetic-medicine.example\n"
+                "website: https://www.northbank-skin-and-aesthetic-medicine-centre.example/patients\n"
+                f"disclaimer: {'This leaflet was written for our patients. ' * 6}\n"
+            )
+        }
+    )
+    result = build_handout(
+        ["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf", paper=paper
+    )
+    assert_footer_clear_of_body(result.path)
+    assert "This leaflet was written for our patients." in text(result.path)
+
+
+def test_demo_leaflet_footer_is_clear_of_the_body(demo_leaflet):
+    assert_footer_clear_of_body(demo_leaflet[0].path)
+
+
+def test_versions_that_are_not_numbers_are_fine(clinic_kit, tmp_path):
+    kit = clinic_kit({"content/microneedling/about.md": block_file("Text.", version="draft-2")})
+    result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
+    assert "content version 1.0 to draft-2" in text(result.path)
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter", "a5"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date
@@ -16,16 +14,14 @@ from markupsafe import Markup
 
 from . import __version__
 from .atomic import write_atomically
-from .config import Clinic, check_language, load_clinic, primary_language
+from .config import Clinic, Paper, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsError, HandoutsWarning
-from .labels import fill, load_labels, page_counter_css
+from .labels import fill, load_labels
 from .markup import UnsafeImageError, markdown_to_html
-from .paths import builtin_dir
+from .paths import builtin_dir, display_path, resource_roots
 from .templating import fill_placeholders, placeholder_values, render_template, template_folders
-from .yamlio import display_path
-
-Paper = Literal["a4", "letter", "a5"]
+from .theme import brand_css, stylesheet_urls
 
 
 class TranslationWarning(HandoutsWarning):
@@ -33,7 +29,6 @@ class TranslationWarning(HandoutsWarning):
 
 
 LEAFLET_TEMPLATE = "leaflet.html"
-BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 
 
 @dataclass(frozen=True)
@@ -102,58 +97,7 @@ class Handout:
     paper: Paper
     language: str
     html: str
-    content_hash: str
-    """SHA-256 of every block's text and the clinic's settings, for history and caching."""
     blocks: list[RenderedBlock]
-
-
-def _mix_with_white(hex_colour: str, amount: float) -> str:
-    digits = hex_colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(char * 2 for char in digits)
-    channels = [int(digits[index : index + 2], 16) for index in (0, 2, 4)]
-    mixed = [round(255 - (255 - channel) * amount) for channel in channels]
-    return "#" + "".join(f"{channel:02x}" for channel in mixed)
-
-
-def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
-    """CSS carrying the clinic's colours and font, and the page counter in its language."""
-    primary, accent = clinic.colors.primary, clinic.colors.accent
-    font = "Clinic Font" if clinic.font_path else clinic.font
-    rules = [
-        ":root {",
-        f"  --primary: {primary}; --accent: {accent};",
-        f"  --primary-tint: {_mix_with_white(primary, 0.1)};",
-        f"  --primary-tint-strong: {_mix_with_white(primary, 0.35)};",
-        f"  --accent-tint: {_mix_with_white(accent, 0.12)};",
-        f'  --font: "{font}";',
-        "}",
-        f".page-number::after {{ content: {page_counter_css(labels['page_of'])}; }}",
-    ]
-    if clinic.font_path:
-        rules.append(
-            f'@font-face {{ font-family: "Clinic Font"; src: url("{clinic.font_path.as_uri()}"); }}'
-        )
-    # Validated hex colours, resolved paths and CSS-quoted labels only: safe markup.
-    # "</" cannot close the <style> element because css_string never emits "<" unescaped.
-    return Markup("\n".join(rules).replace("<", "\\3c "))
-
-
-def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
-    """Stylesheets in cascade order; each name is looked up in the kit, then built-in."""
-    kit_styles = clinic.kit_dir / "styles" if clinic.kit_dir else None
-    folders = [
-        folder
-        for folder in (kit_styles, builtin_dir("styles"))
-        if folder is not None and folder.is_dir()
-    ]
-    urls = []
-    for name in (*BUILTIN_STYLESHEETS, f"page-{paper}.css"):
-        path = next(folder / name for folder in folders if (folder / name).is_file())
-        urls.append(path.as_uri())
-    if kit_styles is not None and (kit_styles / "extra.css").is_file():
-        urls.append((kit_styles / "extra.css").as_uri())
-    return urls
 
 
 def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
@@ -186,7 +130,9 @@ def _content_versions(
     for treatment in treatments:
         versions = sorted(
             {block.version for block in treatment.blocks},
-            key=lambda version: [int(p) if p.isdigit() else p for p in version.split(".")],
+            key=lambda version: [
+                (0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.split(".")
+            ],
         )
         version = versions[0]
         if len(versions) > 1:
@@ -215,13 +161,6 @@ def _warn_untranslated(treatment: RenderedTreatment, language: str) -> None:
     else:
         problem = f"no {name} translation of {', '.join(english)}; those parts are in English"
     warnings.warn(f"{treatment.slug}: {problem}", TranslationWarning, stacklevel=3)
-
-
-def _hash(clinic: Clinic, blocks: Sequence[Block]) -> str:
-    digest = hashlib.sha256(clinic.model_dump_json().encode())
-    for block in blocks:
-        digest.update(block.key.encode() + b"\0" + block.path.read_bytes())
-    return digest.hexdigest()
 
 
 def assemble_html(
@@ -283,23 +222,13 @@ def assemble_html(
         content_versions=_content_versions(treatments, labels, language),
     )
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
-    source_blocks = [block for _, blocks in loaded for block in blocks]
     return Handout(
         treatments=[t.slug for t in treatments],
         paper=paper,
         language=language,
         html=html,
-        content_hash=_hash(clinic, source_blocks),
         blocks=all_blocks,
     )
-
-
-def resource_roots(clinic: Clinic) -> list[Path]:
-    """The only folders a render may read: the clinic kit and the built-in folders."""
-    roots = [builtin_dir(name) for name in ("templates", "content", "styles")]
-    if clinic.kit_dir is not None:
-        roots.append(clinic.kit_dir)
-    return roots
 
 
 def _write(target: Path, data: bytes) -> None:
@@ -346,7 +275,7 @@ def build_handout(
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
-        handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic)
+        handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic.kit_dir)
     )
     _write(target, pdf.data)
     return BuildResult(target, pdf.pages, handout)

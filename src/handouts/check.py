@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
-from .build import render_block, resource_roots
+from .build import render_block
 from .config import Clinic, load_clinic
 from .content import STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .errors import ConfigError, HandoutsError
 from .markup import image_sources
+from .paths import display_path, file_url_path, inside, resource_roots
 from .readability import MAX_GRADE, MAX_SMOG, measure
 from .scaffold import EXAMPLE_VALUES
-from .yamlio import display_path
 
 REVIEW_WARNING_DAYS = 60
 """A review due within this many days is a warning."""
@@ -83,11 +83,13 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
         except ConfigError as error:
             report = CheckReport(clinic=None)
             for line in error.message.splitlines():
-                report.add("error", "clinic.yaml", line)
+                where, _, problem = line.partition(": ")
+                report.add("error", where, problem)
             return report
     report = CheckReport(clinic=clinic.name)
     for warning in caught:
-        report.add("warning", "clinic.yaml", str(warning.message))
+        where, _, problem = str(warning.message).partition(": ")
+        report.add("warning", where, problem)
     _check_clinic(clinic, report)
     library = ContentLibrary(clinic.kit_dir)
     known_blocks: set[str] = set()
@@ -118,10 +120,10 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             for language in library.languages(treatment)[1:]:
                 _check_translation(library, treatment, block, clinic, language, report)
     for key in sorted(set(clinic.approved) - known_blocks):
+        guess = difflib.get_close_matches(key, sorted(known_blocks), n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else "check the spelling or remove it"
         report.add(
-            "warning",
-            "clinic.yaml",
-            f"approved: {key!r} is not a section of any treatment; check the spelling or remove it",
+            "warning", "clinic.yaml", f"approved: {key!r} is not a section of any treatment; {hint}"
         )
     return report
 
@@ -187,18 +189,26 @@ def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date)
     except HandoutsError as error:
         report.add("error", key, error.message)
         return
-    roots = [root.resolve() for root in resource_roots(clinic)]
+    roots = resource_roots(clinic.kit_dir)
     for source in image_sources(rendered.html):
         if source.startswith("file:"):
-            path = Path(url2pathname(unquote(urlsplit(source).path))).resolve()
-            if not path.is_file() or not any(path.is_relative_to(root) for root in roots):
+            path = file_url_path(source)
+            if not path.is_file() or not inside(path, roots):
+                written = os.path.relpath(path, block.path.parent.resolve())
                 report.add(
                     "error",
                     key,
-                    f"image {path.name!r} not found next to the block; "
-                    "add the picture or remove it",
+                    f"image {written!r} not found in the kit; add the picture or remove it",
                     block.path,
                 )
+    if meta.reviewed > today:
+        report.add(
+            "warning",
+            key,
+            f"reviewed date {meta.reviewed.isoformat()} is in the future; "
+            "use the day the text was reviewed",
+            block.path,
+        )
     if meta.review_due < today:
         report.add(
             "error",

@@ -6,24 +6,28 @@ import difflib
 import re
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from .errors import ConfigError, HandoutsWarning
-from .paths import DEMO_CLINIC_DIR
-from .yamlio import display_path, parse_yaml, schema_error_lines
+from .paths import DEMO_CLINIC_DIR, display_path
+from .yamlio import parse_yaml, schema_error_lines
 
 CONFIG_NAME = "clinic.yaml"
+Paper = Literal["a4", "letter", "a5"]
+PAPERS: tuple[str, ...] = get_args(Paper)
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
@@ -140,19 +144,35 @@ class Clinic(BaseModel):
     emergency: OptionalText = None
     """What to do out of hours, e.g. 'call NHS 111, or 999 in an emergency'."""
     logo: Path | None = None
-    """SVG or PNG logo, relative to clinic.yaml."""
-    colors: Colours = Colours()
+    """SVG, PNG or JPEG logo, relative to clinic.yaml."""
+    colors: Colours = Field(default=Colours(), validation_alias=AliasChoices("colors", "colours"))
     font: Text = BUNDLED_FONTS[0]
     """A bundled family name, or a font file in the kit."""
-    paper: Literal["a4", "letter", "a5"] = "a4"
+    paper: Annotated[Paper, BeforeValidator(lambda value: str(value).lower())] = "a4"
     language: Annotated[str, AfterValidator(check_language)] = "en"
     disclaimer: OptionalText = None
-    """Extra line printed in the footer, after the general-information line."""
+    """Extra small print, once, at the end of every leaflet."""
     approved: dict[str, str] = {}
     """'<treatment>/<block>': '<version>' for each block the clinic has reviewed."""
     mail: MailSettings = MailSettings()
     translations: dict[str, ClinicWords] = {}
     """Per language code, the clinic's address, emergency line and disclaimer."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections_use_defaults(cls, data: Any) -> Any:
+        """``approved:`` or ``mail:`` with nothing under it means "none yet"."""
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != ""}
+        return data
+
+    @field_validator("font")
+    @classmethod
+    def _bundled_font_name(cls, value: str) -> str:
+        for name in BUNDLED_FONTS:
+            if value.lower() == name.lower():
+                return name
+        return value
 
     @model_validator(mode="after")
     def _check_files(self) -> Clinic:
@@ -196,11 +216,6 @@ class Clinic(BaseModel):
             return self
         return self.model_copy(update=words.model_dump(exclude_none=True))
 
-    @property
-    def is_demo(self) -> bool:
-        """True for the built-in example clinic."""
-        return self.kit_dir is not None and self.kit_dir.resolve() == DEMO_CLINIC_DIR
-
 
 def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[str]]]:
     """Keys the schema does not know, with the known keys they may be typos of."""
@@ -215,6 +230,8 @@ def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[st
 def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     """Load and validate ``clinic.yaml`` from ``kit_dir`` (the demo clinic when None)."""
     kit_dir = Path(kit_dir) if kit_dir is not None else DEMO_CLINIC_DIR
+    if kit_dir.is_file() and kit_dir.suffix in (".yaml", ".yml"):
+        kit_dir = kit_dir.parent  # the user named clinic.yaml itself: use its folder
     config_file = kit_dir / CONFIG_NAME
     source = display_path(config_file)
     if not kit_dir.is_dir():
@@ -240,5 +257,7 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
         leaf = key.rsplit(".", 1)[-1]
         guess = difflib.get_close_matches(leaf, known, n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        if "/" in leaf:
+            hint = "; section approvals go under approved:"
         warnings.warn(f"{source}: {key}: unknown key, ignored{hint}", ConfigWarning, stacklevel=2)
     return clinic

@@ -23,8 +23,8 @@ from pydantic import (
 )
 
 from .errors import ContentError
-from .paths import builtin_dir
-from .yamlio import display_path, parse_yaml, schema_error_lines
+from .paths import builtin_dir, display_path
+from .yamlio import parse_yaml, schema_error_lines
 
 STANDARD_BLOCKS = (
     "about",

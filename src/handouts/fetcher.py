@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .paths import file_url_path, inside
 
 
 class RefusedURL(ValueError):
@@ -36,8 +36,8 @@ class KitURLFetcher(URLFetcher):
                 f"{url!r} is not allowed: leaflets never load anything from the "
                 "network; put the file in the clinic kit"
             )
-        path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
+        path = file_url_path(url)
+        if not inside(path, self.roots):
             raise RefusedURL(
                 f"{str(path)!r} is outside the clinic kit and built-in folders; "
                 "copy it into the clinic kit"

@@ -10,8 +10,8 @@ import warnings
 from pathlib import Path
 
 from .errors import HandoutsWarning, TemplateError
-from .paths import builtin_dir
-from .yamlio import display_path, parse_yaml
+from .paths import builtin_dir, display_path
+from .yamlio import parse_yaml
 
 FALLBACK_LANGUAGE = "en"
 

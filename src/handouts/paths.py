@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_CLINIC_DIR = PACKAGE_DIR / "demo"
@@ -20,3 +22,29 @@ def builtin_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"built-in folder {name!r} not found next to {PACKAGE_DIR}")
+
+
+def resource_roots(kit_dir: Path | None) -> list[Path]:
+    """The only folders a render may read: the clinic kit and the built-in folders."""
+    roots = [builtin_dir(name) for name in ("templates", "content", "styles")]
+    if kit_dir is not None:
+        roots.append(kit_dir)
+    return roots
+
+
+def display_path(path: Path) -> str:
+    """Path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def file_url_path(url: str) -> Path:
+    """The real (symlinks resolved) path behind a ``file:`` URL."""
+    return Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+
+
+def inside(path: Path, roots: list[Path]) -> bool:
+    """True if the resolved ``path`` lies in one of ``roots``."""
+    return any(path.is_relative_to(root.resolve()) for root in roots)

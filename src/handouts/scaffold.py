@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 from .errors import HandoutsError
-from .paths import PACKAGE_DIR
-from .yamlio import display_path
+from .paths import PACKAGE_DIR, display_path
 
 KIT_TEMPLATE_DIR = PACKAGE_DIR / "kit_template"
 KIT_FOLDERS = ("content", "templates", "styles")
@@ -22,14 +21,25 @@ EXAMPLE_VALUES = {
 def init_kit(kit_dir: Path | str) -> Path:
     """Create a clinic kit in ``kit_dir``; refuse if the folder already has files."""
     kit_dir = Path(kit_dir)
-    if kit_dir.exists() and (not kit_dir.is_dir() or any(kit_dir.iterdir())):
+    where = display_path(kit_dir)
+    if kit_dir.is_file():
+        raise HandoutsError(f"{where}: is a file; choose a new folder name (nothing was changed)")
+    if kit_dir.is_dir() and any(kit_dir.iterdir()):
         raise HandoutsError(
-            f"{display_path(kit_dir)}: already exists and is not empty; "
-            "choose a new folder name (nothing was changed)"
+            f"{where}: already exists and is not empty; choose a new folder name "
+            "(nothing was changed)"
         )
-    shutil.copytree(
-        KIT_TEMPLATE_DIR, kit_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for folder in KIT_FOLDERS:
-        (kit_dir / folder).mkdir(exist_ok=True)
+    try:
+        shutil.copytree(
+            KIT_TEMPLATE_DIR,
+            kit_dir,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        for folder in KIT_FOLDERS:
+            (kit_dir / folder).mkdir(exist_ok=True)
+    except OSError as error:
+        raise HandoutsError(
+            f"{where}: cannot create the kit ({error.strerror}); choose a folder you can save to"
+        ) from None
     return kit_dir

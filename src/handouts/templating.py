@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .config import Clinic
 from .errors import ContentError, TemplateError
-from .paths import builtin_dir
-from .yamlio import display_path
+from .paths import builtin_dir, display_path
 
 PLACEHOLDERS: dict[str, str] = {
     "clinic.name": "the clinic's name",
@@ -98,7 +98,15 @@ def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> st
         where = display_path(Path(error.filename)) if error.filename else name
         raise TemplateError(f"{where}: line {error.lineno}: {error.message}") from None
     except JinjaTemplateError as error:
-        raise TemplateError(f"template {name!r}: {error}") from None
+        raise TemplateError(f"{_where_in_template(error, name)}: {error}") from None
+
+
+def _where_in_template(error: Exception, name: str) -> str:
+    """``file: line N`` of the template line that failed (Jinja keeps it in the traceback)."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith((".html", ".txt")) and Path(frame.filename).is_file():
+            return f"{display_path(Path(frame.filename))}: line {frame.lineno}"
+    return f"template {name!r}"
 
 
 def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:

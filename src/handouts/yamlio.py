@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -10,14 +9,6 @@ from pydantic import ValidationError
 
 MAX_YAML_BYTES = 256 * 1024
 """Larger clinic.yaml or front matter is refused: real ones are a few kilobytes."""
-
-
-def display_path(path: Path) -> str:
-    """Path as the user would type it: relative to the current folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 class _TextLoader(yaml.BaseLoader):
@@ -63,6 +54,8 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> Any:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + first_line}: " if mark else ""
         problem = error.problem or error.context or "invalid YAML"
+        if "'\\t'" in problem:
+            problem = "a tab character; indent with spaces instead"
         syntax = isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError)
         hint = "; check indentation and colons" if syntax else ""
         raise ValueError(f"{source}: {where}could not read YAML ({problem}){hint}") from None
@@ -76,6 +69,10 @@ def schema_error_lines(error: ValidationError, source: str) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "is required"
+        elif item["type"] == "string_too_long":
+            message = f"is too long (at most {item['ctx']['max_length']} characters)"
+        elif item["type"] == "string_too_short":
+            message = "is empty"
         elif item["type"] == "literal_error":
             message = f"{item['input']!r} is not allowed: {message[0].lower()}{message[1:]}"
         if location:
