@@ -86,3 +86,19 @@ def body_size(runs: list[TextRun]) -> float:
     for run in runs:
         weights[run.size] = weights.get(run.size, 0) + len(run.text)
     return max(weights, key=weights.get)
+
+
+FOOTER_MAX_PT = 8.5
+
+
+def assert_footer_clear_of_body(pdf: Path | bytes) -> None:
+    """On every page, the lowest body line ends above the footer's first line."""
+    for index in range(len(reader(pdf).pages)):
+        runs = text_runs(pdf, index)
+        half = float(reader(pdf).pages[index].mediabox.height) / 2
+        footer = [run for run in runs if run.size <= FOOTER_MAX_PT and run.baseline > half]
+        body = [run for run in runs if run.size > FOOTER_MAX_PT]
+        assert footer and body
+        footer_top = min(run.baseline - run.size for run in footer)
+        body_bottom = max(run.baseline + 0.3 * run.size for run in body)
+        assert body_bottom < footer_top, f"page {index + 1}: body text runs into the footer"

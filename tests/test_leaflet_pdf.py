@@ -9,6 +9,7 @@ import pytest
 from conftest import block_file
 from pdfcheck import (
     PAPER_MM,
+    assert_footer_clear_of_body,
     body_size,
     fonts,
     has_attachments,
@@ -110,21 +111,6 @@ def test_body_text_is_at_least_12pt_on_every_page(demo_leaflet):
     result, _ = demo_leaflet
     for index in range(result.pages):
         assert body_size(text_runs(result.path, index)) >= 12
-
-
-FOOTER_MAX_PT = 8.5
-
-
-def assert_footer_clear_of_body(pdf) -> None:
-    """On every page, the lowest body line ends above the footer's first line."""
-    for index in range(len(reader(pdf).pages)):
-        runs = text_runs(pdf, index)
-        footer = [run for run in runs if run.size <= FOOTER_MAX_PT]
-        body = [run for run in runs if run.size > FOOTER_MAX_PT]
-        assert footer and body
-        footer_top = min(run.baseline - run.size for run in footer)
-        body_bottom = max(run.baseline + 0.3 * run.size for run in body)
-        assert body_bottom < footer_top, f"page {index + 1}: body text runs into the footer"
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter", "a5"])

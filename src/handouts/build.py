@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from markupsafe import Markup
 
 from . import __version__
+from .appointments import Appointment, AppointmentError
 from .atomic import write_atomically
 from .config import Clinic, Paper, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
@@ -61,6 +62,35 @@ class RenderedTreatment:
 
 
 @dataclass(frozen=True)
+class AppointmentPanel:
+    """A personal copy's appointment, as the words printed in its panel."""
+
+    patient: str | None
+    when: str | None
+    practitioner: str | None
+    booking_url: str | None
+
+
+def appointment_panel(
+    appointment: Appointment, clinic: Clinic, labels: dict[str, str], language: str
+) -> AppointmentPanel:
+    """Format an appointment for the leaflet's language (dates and times with Babel)."""
+    locale = language.replace("-", "_")
+    day = format_date(appointment.date, format="full", locale=locale) if appointment.date else None
+    hour = (
+        format_time(appointment.time, format="short", locale=locale) if appointment.time else None
+    )
+    when = fill(labels["appointment_when"], date=day, time=hour) if day and hour else day or hour
+    practitioner = appointment.practitioner
+    return AppointmentPanel(
+        patient=appointment.patient,
+        when=when,
+        practitioner=fill(labels["with_practitioner"], name=practitioner) if practitioner else None,
+        booking_url=clinic.booking_url.split("://", 1)[-1] if clinic.booking_url else None,
+    )
+
+
+@dataclass(frozen=True)
 class LeafletContext:
     """Everything ``leaflet.html`` may use. Kit templates get the same names."""
 
@@ -83,6 +113,8 @@ class LeafletContext:
     """Key of the block after which the "When to call us" box goes."""
     content_versions: str
     """Footer line: each treatment's content version and review date."""
+    appointment: AppointmentPanel | None = None
+    """The "Your appointment" panel of a personal copy, or None."""
     handouts_version: str = __version__
 
     def as_dict(self) -> dict[str, object]:
@@ -168,10 +200,19 @@ def assemble_html(
     clinic: Clinic,
     paper: Paper | None = None,
     language: str | None = None,
+    appointment: Appointment | None = None,
 ) -> Handout:
-    """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet)."""
+    """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet).
+
+    With an ``appointment`` it is a personal copy with a "Your appointment" panel.
+    """
     if not treatment_slugs:
         raise ContentError("name at least one treatment")
+    if appointment:
+        try:
+            appointment = appointment.checked(clinic.font_path)
+        except AppointmentError as error:
+            raise HandoutsError(f"{error}") from None
     language = language or clinic.language
     try:
         check_language(language)
@@ -220,6 +261,9 @@ def assemble_html(
         logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
         callout_after=risks[0] if risks else all_blocks[-1].key,
         content_versions=_content_versions(treatments, labels, language),
+        appointment=appointment_panel(appointment, clinic, labels, language)
+        if appointment
+        else None,
     )
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
     return Handout(
@@ -258,6 +302,7 @@ def build_handout(
     paper: Paper | None = None,
     html_only: bool = False,
     language: str | None = None,
+    appointment: Appointment | None = None,
 ) -> BuildResult:
     """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
 
@@ -266,7 +311,7 @@ def build_handout(
     file is written atomically.
     """
     clinic = load_clinic(clinic_dir)
-    handout = assemble_html(treatment_slugs, clinic, paper, language)
+    handout = assemble_html(treatment_slugs, clinic, paper, language, appointment)
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:

@@ -172,7 +172,8 @@ def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
         from fontTools.ttLib import TTFont, TTLibError
 
         try:
-            TTFont(clinic.font_path, lazy=True).getBestCmap()
+            with TTFont(clinic.font_path, lazy=True) as font:
+                font.getBestCmap()
         except (TTLibError, OSError, AssertionError, KeyError):
             report.add(
                 "error",

@@ -94,6 +94,12 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
     metavar="CODE",
     help="Language of the leaflet, e.g. es (default: the clinic's).",
 )
+@click.option("--patient", help="Patient's name, for a personal copy.")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Appointment date, YYYY-MM-DD."
+)
+@click.option("--time", "hour", type=click.DateTime(["%H:%M"]), help="Appointment time, HH:MM.")
+@click.option("--practitioner", help="Who the patient will see.")
 def build(
     treatments: tuple[str, ...],
     clinic_dir: Path | None,
@@ -101,9 +107,25 @@ def build(
     paper: str | None,
     html_only: bool,
     language: str | None,
+    patient: str | None,
+    day: datetime | None,
+    hour: datetime | None,
+    practitioner: str | None,
 ) -> None:
-    """Build one leaflet for one or more TREATMENTS (several make one combined leaflet)."""
+    """Build one leaflet for one or more TREATMENTS (several make one combined leaflet).
+
+    With --patient, --date, --time or --practitioner it is a personal copy with a
+    "Your appointment" panel.
+    """
+    from .appointments import Appointment
     from .build import build_handout
+
+    appointment = Appointment(
+        patient=patient,
+        date=day.date() if day else None,
+        time=hour.time() if hour else None,
+        practitioner=practitioner,
+    )
 
     result = build_handout(
         list(treatments),
@@ -112,6 +134,7 @@ def build(
         paper=paper.lower() if paper else None,
         html_only=html_only,
         language=language,
+        appointment=appointment or None,
     )
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")

@@ -1,0 +1,62 @@
+"""A patient's appointment: the personal details printed on their copy of a leaflet.
+
+These values come from reception staff or a booking system's CSV export. They are
+data: never templates, never markup, and checked before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+
+from .glyphs import missing_characters
+
+MAX_NAME_LENGTH = 200
+
+
+class AppointmentError(ValueError):
+    """A personal value that cannot be printed faithfully."""
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """Who the leaflet is for and when they are seen; every field is optional."""
+
+    patient: str | None = None
+    date: date | None = None
+    time: time | None = None
+    practitioner: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.patient, self.date, self.time, self.practitioner))
+
+    def checked(self, extra_font: Path | None = None) -> Appointment:
+        """This appointment with names tidied; AppointmentError names the bad field."""
+        return Appointment(
+            patient=_clean("patient", self.patient, extra_font),
+            date=self.date,
+            time=self.time,
+            practitioner=_clean("practitioner", self.practitioner, extra_font),
+        )
+
+
+def _clean(field: str, value: str | None, extra_font: Path | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(unicodedata.normalize("NFC", value).split())
+    if not value:
+        return None
+    if len(value) > MAX_NAME_LENGTH:
+        raise AppointmentError(f"{field}: longer than {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise AppointmentError(f"{field}: contains control characters")
+    missing = missing_characters(value, extra_font)
+    if missing:
+        shown = " ".join(missing[:5])
+        raise AppointmentError(
+            f"{field}: no bundled font can print {shown}; write the name in Latin, Greek, "
+            "Cyrillic, Arabic, Hebrew or Chinese letters"
+        )
+    return value

@@ -1,0 +1,40 @@
+"""Which characters the bundled fonts can draw, so a name never prints as an empty box."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from .paths import builtin_dir
+
+FONT_FILES = (
+    "AtkinsonHyperlegible-Regular.ttf",
+    "NotoSans-Regular.ttf",
+    "NotoSansArabic-Regular.ttf",
+    "NotoSansHebrew-Regular.ttf",
+    "NotoSansSC-Regular-GB2312.ttf",
+)
+"""The regular face of every family in the leaflet's fallback chain (styles/fonts.css)."""
+
+
+@cache
+def _characters(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # only needed when text is checked
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def missing_characters(text: str, extra_font: Path | None = None) -> list[str]:
+    """Characters in ``text`` that no bundled font (nor ``extra_font``) can draw."""
+    fonts = [builtin_dir("styles") / "fonts" / name for name in FONT_FILES]
+    if extra_font is not None:
+        fonts.append(extra_font)
+    drawable = frozenset().union(*(_characters(path) for path in fonts))
+    missing = []
+    for character in text:
+        invisible = unicodedata.category(character) in ("Zs", "Cf", "Mn")
+        if ord(character) not in drawable and not invisible and character not in missing:
+            missing.append(character)
+    return missing
