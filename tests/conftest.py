@@ -77,7 +77,7 @@ def weasyprint_log() -> list[logging.LogRecord]:
 
 
 @pytest.fixture(scope="session")
-def demo_leaflet(tmp_path_factory: pytest.TempPathFactory):
+def demo_leaflet(tmp_path_factory: pytest.TempPathFactory, private_history):
     """The demo microneedling leaflet, built once, with any WeasyPrint log records."""
     from handouts import build_handout
 
@@ -110,3 +110,11 @@ sources:
 def block_file(body: str, title: str = "Test block", version: str = "1.0") -> str:
     """A content block with valid front matter."""
     return BLOCK.format(title=title, version=version, body=body)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_history(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the demo clinic's history out of the real user's data folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HANDOUTS_HOME", str(tmp_path_factory.mktemp("home")))
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from .atomic import write_atomically
 from .config import Clinic, Paper, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsError, HandoutsWarning
+from .history import LeafletRecord, now, record_leaflets
 from .labels import fill, load_labels
 from .markup import UnsafeImageError, markdown_to_html
-from .paths import builtin_dir, display_path, resource_roots
+from .paths import builtin_dir, display_path, file_url_path, resource_roots
 from .templating import fill_placeholders, placeholder_values, render_template, template_folders
 from .theme import brand_css, stylesheet_urls
 
@@ -130,6 +132,8 @@ class Handout:
     language: str
     html: str
     blocks: list[RenderedBlock]
+    input_key: str
+    """Digest of the HTML and every file it draws on: equal keys give equal PDFs."""
 
 
 def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
@@ -267,6 +271,7 @@ def assemble_html(
     )
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
     return Handout(
+        input_key=_input_key(html, context.stylesheets, clinic),
         treatments=[t.slug for t in treatments],
         paper=paper,
         language=language,
@@ -293,6 +298,8 @@ class BuildResult:
     pages: int | None
     """Page count of the PDF; None when only HTML was written."""
     handout: Handout
+    record: LeafletRecord | None
+    """What the history keeps about the PDF (None for HTML)."""
 
 
 def build_handout(
@@ -303,12 +310,14 @@ def build_handout(
     html_only: bool = False,
     language: str | None = None,
     appointment: Appointment | None = None,
+    channel: str = "build",
 ) -> BuildResult:
     """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
 
     ``output`` defaults to ``<first treatment>.pdf`` (or ``.html`` with ``html_only``)
     in the current folder. Options left as None take the clinic's defaults. The
-    file is written atomically.
+    file is written atomically, and every PDF is recorded in the clinic's history
+    under ``channel`` (build, batch, email, web).
     """
     clinic = load_clinic(clinic_dir)
     handout = assemble_html(treatment_slugs, clinic, paper, language, appointment)
@@ -316,11 +325,65 @@ def build_handout(
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:
         _write(target, handout.html.encode("utf-8"))
-        return BuildResult(target, None, handout)
+        return BuildResult(target, None, handout, None)
+    result = write_pdf(handout, clinic, target, appointment, channel)
+    record_leaflets(clinic, [result.record])
+    return result
+
+
+def write_pdf(
+    handout: Handout,
+    clinic: Clinic,
+    target: Path,
+    appointment: Appointment | None = None,
+    channel: str = "build",
+) -> BuildResult:
+    """Render an assembled leaflet to ``target``; the caller records ``result.record``."""
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
         handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic.kit_dir)
     )
     _write(target, pdf.data)
-    return BuildResult(target, pdf.pages, handout)
+    record = leaflet_record(handout, pdf.data, appointment, channel, target)
+    return BuildResult(target, pdf.pages, handout, record)
+
+
+def _input_key(html: str, stylesheets: list[str], clinic: Clinic) -> str:
+    digest = hashlib.sha256(f"handouts {__version__}\0{html}".encode())
+    for path in [file_url_path(url) for url in stylesheets]:
+        digest.update(path.read_bytes())
+    for path in (clinic.logo_path, clinic.font_path):
+        if path is not None and path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def leaflet_record(
+    handout: Handout,
+    pdf: bytes,
+    appointment: Appointment | None,
+    channel: str,
+    output: Path | None,
+) -> LeafletRecord:
+    """What the history keeps about one PDF leaflet."""
+    when = None
+    if appointment and (appointment.date or appointment.time):
+        parts = (
+            appointment.date.isoformat() if appointment.date else None,
+            appointment.time.strftime("%H:%M") if appointment.time else None,
+        )
+        when = " ".join(part for part in parts if part)
+    return LeafletRecord(
+        created=now(),
+        channel=channel,
+        treatments=handout.treatments,
+        language=handout.language,
+        paper=handout.paper,
+        content_versions={block.key: block.version for block in handout.blocks},
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        patient=appointment.patient if appointment else None,
+        appointment=when,
+        output=str(output.resolve()) if output else None,
+        input_key=handout.input_key,
+    )

@@ -208,6 +208,85 @@ def init(directory: Path) -> None:
     click.echo(f"  3. Run: handouts build microneedling --clinic {kit}")
 
 
+@cli.command()
+@click.argument("appointments", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@clinic_option
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("leaflets"),
+    show_default=True,
+    help="Folder for the leaflets.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."
+)
+@click.pass_context
+def batch(
+    context: click.Context,
+    appointments: Path,
+    clinic_dir: Path | None,
+    output_dir: Path,
+    jobs: int | None,
+) -> None:
+    """Make a personal leaflet for every appointment in APPOINTMENTS (a CSV file)."""
+    from .batch import run_batch
+
+    report = run_batch(appointments, clinic_dir, output_dir, jobs, progress=_progress_bar)
+    made = f"Made {len(report.made)} leaflet{'s' if len(report.made) != 1 else ''} in {output_dir}"
+    skipped = f" ({len(report.up_to_date)} already up to date)" if report.up_to_date else ""
+    click.echo(made + skipped + ".")
+    if report.problems:
+        count = len(report.problems)
+        click.secho(
+            f"{count} row{'s' if count != 1 else ''} could not be made:", fg="red", err=True
+        )
+        for problem in report.problems:
+            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+        context.exit(1)
+
+
+def _progress_bar(results, count: int):
+    """A progress bar on a terminal; nothing in a pipe or a log."""
+    if not sys.stderr.isatty():
+        yield from results
+        return
+    with click.progressbar(results, length=count, label="Making leaflets", file=sys.stderr) as bar:
+        yield from bar
+
+
+@cli.command()
+@clinic_option
+@click.option("--patient", help="Only leaflets for patients whose name contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def history(clinic_dir: Path | None, patient: str | None, as_json: bool) -> None:
+    """Show the leaflets made for this clinic, newest first."""
+    from dataclasses import asdict
+
+    from .config import load_clinic
+    from .history import leaflet_history
+
+    records = leaflet_history(load_clinic(clinic_dir), patient)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in records], indent=2, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("No leaflets recorded yet." if not patient else f"No leaflets for {patient!r}.")
+        return
+    for record in records:
+        versions = sorted(set(record.content_versions.values()))
+        who = f"  {record.patient}" if record.patient else ""
+        when = f" ({record.appointment})" if record.appointment else ""
+        click.echo(
+            f"{datetime.fromisoformat(record.created).astimezone():%Y-%m-%d %H:%M}  "
+            f"{record.channel:<6} "
+            f"{'+'.join(record.treatments)} [{record.language}, v{'/'.join(versions)}]"
+            f"{who}{when}  {record.output or ''}"
+        )
+
+
 def main() -> None:
     """Entry point: user errors become one line; anything else too, unless --debug."""
     debug = "--debug" in sys.argv[1:]
