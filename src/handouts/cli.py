@@ -248,6 +248,55 @@ def batch(
         context.exit(1)
 
 
+@cli.command()
+@click.argument("appointments", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@clinic_option
+@click.option("--send", is_flag=True, help="Send by SMTP (settings under mail: in clinic.yaml).")
+@click.option(
+    "--outbox",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write .eml files to this folder instead of sending.",
+)
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Only what is due today: pre-care before the visit, aftercare on the day.",
+)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Treat this day as today.")
+@click.pass_context
+def email(
+    context: click.Context,
+    appointments: Path,
+    clinic_dir: Path | None,
+    send: bool,
+    outbox: Path | None,
+    due: bool,
+    today: datetime | None,
+) -> None:
+    """Email each appointment's leaflet from APPOINTMENTS (a CSV file), once only."""
+    from datetime import date
+
+    from .mail import run_email
+
+    if send == (outbox is not None):
+        raise click.UsageError("choose one of --send or --outbox DIR")
+    day = (today.date() if today else date.today()) if due else None
+    report = run_email(appointments, clinic_dir, send, outbox, day)
+    if send:
+        already = f" ({report.already_sent} sent before)" if report.already_sent else ""
+        click.echo(f"Sent {len(report.sent)} email{'s' if len(report.sent) != 1 else ''}{already}.")
+    else:
+        click.echo(
+            f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
+            f"to {outbox}."
+        )
+    if report.problems:
+        click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
+        for row, reason in report.problems:
+            click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
+        context.exit(1)
+
+
 def _progress_bar(results, count: int):
     """A progress bar on a terminal; nothing in a pipe or a log."""
     if not sys.stderr.isatty():

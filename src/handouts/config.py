@@ -109,10 +109,16 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     host: OptionalText = None
+    """SMTP server, e.g. smtp.office365.com."""
     port: int = 587
     starttls: bool = True
+    """True: plain connection upgraded with STARTTLS (port 587). False: TLS from the start (465)."""
+    username: OptionalText = None
+    """Login name, if the server wants one (default: the from address)."""
     from_address: OptionalEmail = Field(default=None, alias="from")
     reply_to: OptionalEmail = None
+    precare_days: int = Field(default=3, ge=0, le=60)
+    """With ``email --due``: how many days before the visit the pre-care leaflet goes out."""
 
 
 class ClinicWords(BaseModel):

@@ -40,6 +40,18 @@ CREATE TABLE IF NOT EXISTS leaflets (
     input_key TEXT
 );
 CREATE INDEX IF NOT EXISTS leaflets_output ON leaflets (output);
+CREATE TABLE IF NOT EXISTS messages (
+    key TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    patient TEXT,
+    subject TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed TEXT,
+    sent TEXT
+);
 """
 
 
@@ -149,3 +161,61 @@ def latest_input_keys(clinic: Clinic, outputs: list[str]) -> dict[str, str]:
             if row and row[0]:
                 keys[output] = row[0]
     return keys
+
+
+CLAIM_TIMEOUT_SECONDS = 30 * 60
+"""A message claimed by a run that died is retried after this long."""
+
+
+def claim_message(
+    clinic: Clinic, key: str, recipient: str, patient: str | None, subject: str, message_id: str
+) -> str | None:
+    """Reserve a message for sending; None if it was sent already or another run has it.
+
+    Returns the Message-ID to use: the first one ever given to this message, so a
+    retry after a failure carries the same ID. ``BEGIN IMMEDIATE`` makes two runs at
+    once see each other's claims.
+    """
+    stamp = now()
+    with connect(clinic) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        row = connection.execute(
+            "SELECT status, message_id, claimed FROM messages WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            connection.execute(
+                "INSERT INTO messages (key, recipient, patient, subject, message_id, status, "
+                "claimed) VALUES (?, ?, ?, ?, ?, 'sending', ?)",
+                (key, recipient, patient, subject, message_id, stamp),
+            )
+            return message_id
+        status, existing_id, claimed = row
+        if status == "sent":
+            return None
+        if status == "sending" and claimed and _age_seconds(claimed) < CLAIM_TIMEOUT_SECONDS:
+            return None
+        connection.execute(
+            "UPDATE messages SET status = 'sending', claimed = ? WHERE key = ?", (stamp, key)
+        )
+        return existing_id
+
+
+def finish_message(clinic: Clinic, key: str, error: str | None = None) -> None:
+    """Record the outcome of a claimed message: sent, or failed (retried next run)."""
+    with connect(clinic) as connection:
+        if error is None:
+            connection.execute(
+                "UPDATE messages SET status = 'sent', sent = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE key = ?",
+                (now(), key),
+            )
+        else:
+            connection.execute(
+                "UPDATE messages SET status = 'failed', attempts = attempts + 1, last_error = ? "
+                "WHERE key = ?",
+                (error, key),
+            )
+
+
+def _age_seconds(stamp: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()

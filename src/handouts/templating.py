@@ -17,6 +17,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     nodes,
+    select_autoescape,
 )
 from jinja2 import (
     TemplateError as JinjaTemplateError,
@@ -79,7 +80,8 @@ def leaflet_environment(clinic: Clinic) -> Environment:
     )
     return ImmutableSandboxedEnvironment(
         loader=loader,
-        autoescape=True,
+        # HTML is escaped; plain-text email templates (.txt) are not.
+        autoescape=select_autoescape(disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

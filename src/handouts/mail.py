@@ -1,0 +1,251 @@
+"""``handouts email``: each appointment's leaflet by email, sent once and only once.
+
+Every message is claimed in the clinic's history before it is sent and marked sent
+after the server accepts it; a failed send stays 'failed' and is tried again on the
+next run. ``--outbox`` writes .eml files instead of sending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import hashlib
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Literal
+
+from .atomic import write_atomically
+from .batch import AppointmentRow, read_appointments
+from .build import appointment_panel, assemble_html, write_pdf
+from .config import Clinic, load_clinic
+from .content import ContentLibrary
+from .errors import HandoutsError
+from .history import claim_message, finish_message, record_leaflets
+from .labels import load_labels
+from .templating import render_template, template_folders
+
+PASSWORD_VARIABLE = "HANDOUTS_SMTP_PASSWORD"
+CA_FILE_VARIABLE = "HANDOUTS_SMTP_CAFILE"
+"""Optional: a PEM file of extra certificate authorities, for a clinic's own mail server."""
+
+Kind = Literal["leaflet", "precare", "aftercare"]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One email to one patient about one appointment."""
+
+    row: AppointmentRow
+    kind: Kind
+    key: str
+    """Identifies the message across runs, so it is never sent twice."""
+
+
+@dataclass
+class EmailReport:
+    """What an email run did."""
+
+    sent: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    already_sent: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: int) -> list[Letter]:
+    """The letters to send: every row, or with ``today`` those due that day.
+
+    Pre-care is due from ``precare_days`` before the visit until the day before;
+    aftercare on the day of the visit. A letter missed on one day goes the next.
+    """
+    letters = []
+    for row in rows:
+        visit = row.appointment.date
+        if today is None:
+            kinds: list[Kind] = ["leaflet"]
+        elif visit is None:
+            kinds = []
+        elif visit - timedelta(days=precare_days) <= today < visit:
+            kinds = ["precare"]
+        elif today == visit:
+            kinds = ["aftercare"]
+        else:
+            kinds = []
+        for kind in kinds:
+            letters.append(Letter(row, kind, _letter_key(row, kind)))
+    return letters
+
+
+def _letter_key(row: AppointmentRow, kind: Kind) -> str:
+    appointment = row.appointment
+    parts = [
+        kind,
+        (row.email or "").lower(),
+        appointment.patient or "",
+        ";".join(row.treatments),
+        str(appointment.date),
+        str(appointment.time),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> EmailMessage:
+    """The email for ``letter``: plain text and HTML from templates, the leaflet attached."""
+    row = letter.row
+    language = row.language or clinic.language
+    speaking = clinic.in_language(language)
+    labels = load_labels(template_folders(clinic), language.split("-")[0])
+    panel = appointment_panel(row.appointment, speaking, labels, language)
+    titles = [
+        ContentLibrary(clinic.kit_dir).treatment(slug).meta.title.lower() for slug in row.treatments
+    ]
+    context = {
+        "clinic": speaking,
+        "kind": letter.kind,
+        "language": language,
+        "patient": row.appointment.patient,
+        "treatments": " and ".join(titles),
+        "when": panel.when,
+        "practitioner": panel.practitioner,
+    }
+    sender = clinic.mail.from_address or clinic.email
+    message = EmailMessage()
+    message["Subject"] = " ".join(render_template(clinic, "email/subject.txt", context).split())
+    message["From"] = f"{clinic.name} <{sender}>"
+    message["To"] = row.email
+    if clinic.mail.reply_to:
+        message["Reply-To"] = clinic.mail.reply_to
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = message_id
+    message.set_content(render_template(clinic, "email/body.txt", context))
+    message.add_alternative(render_template(clinic, "email/body.html", context), subtype="html")
+    message.add_attachment(
+        pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name
+    )
+    return message
+
+
+class _Mailer:
+    """One SMTP connection for a whole run, opened on first use."""
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.clinic = clinic
+        self.connection: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        self.connection.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        mail = self.clinic.mail
+        context = ssl.create_default_context(cafile=os.environ.get(CA_FILE_VARIABLE) or None)
+        try:
+            if mail.starttls:
+                connection = smtplib.SMTP(mail.host, mail.port, timeout=30)
+                connection.starttls(context=context)
+            else:
+                connection = smtplib.SMTP_SSL(mail.host, mail.port, timeout=30, context=context)
+            password = os.environ.get(PASSWORD_VARIABLE)
+            if password:
+                connection.login(mail.username or mail.from_address or "", password)
+        except (OSError, smtplib.SMTPException) as error:
+            raise _ServerDown(
+                f"cannot reach the mail server {mail.host}:{mail.port} ({error})"
+            ) from None
+        return connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.quit()
+
+
+class _ServerDown(Exception):
+    """The server could not be reached: nothing more can be sent this run."""
+
+
+def run_email(
+    csv_path: Path,
+    clinic_dir: Path | None = None,
+    send: bool = False,
+    outbox: Path | None = None,
+    today: date | None = None,
+    leaflet_dir: Path | None = None,
+) -> EmailReport:
+    """Email (or, with ``outbox``, write .eml files for) each appointment's leaflet."""
+    clinic = load_clinic(clinic_dir)
+    if send and not (clinic.mail.host and (clinic.mail.from_address or clinic.email)):
+        raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
+    if not send and outbox is None:
+        raise HandoutsError("choose --send or --outbox DIR")
+    rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir))
+    report = EmailReport(problems=[(problem.row, problem.reason) for problem in problems])
+    leaflet_dir = leaflet_dir or (outbox or Path.cwd()) / "leaflets"
+    mailer = _Mailer(clinic) if send else None
+    try:
+        for letter in due_letters(rows, today, clinic.mail.precare_days):
+            _deliver(clinic, letter, report, mailer, outbox, leaflet_dir)
+    except _ServerDown as error:
+        report.problems.append((0, f"{error}; nothing more was sent, run again later"))
+    finally:
+        if mailer is not None:
+            mailer.close()
+    report.problems.sort()
+    return report
+
+
+def _deliver(
+    clinic: Clinic,
+    letter: Letter,
+    report: EmailReport,
+    mailer: _Mailer | None,
+    outbox: Path | None,
+    leaflet_dir: Path,
+) -> None:
+    row = letter.row
+    if not row.email:
+        report.problems.append((row.row, "no email address; print the leaflet instead"))
+        return
+    domain = (clinic.mail.from_address or clinic.email or "handouts.local").split("@")[-1]
+    message_id = make_msgid(domain=domain)
+    if mailer is not None:
+        message_id = claim_message(
+            clinic, letter.key, row.email, row.appointment.patient, letter.kind, message_id
+        )
+        if message_id is None:
+            report.already_sent += 1
+            return
+    try:
+        handout = assemble_html(row.treatments, clinic, None, row.language, row.appointment)
+        target = leaflet_dir / row.file_name()
+        result = write_pdf(handout, clinic, target, row.appointment, "email")
+        message = compose(clinic, letter, target, message_id)
+    except HandoutsError as error:
+        if mailer is not None:
+            finish_message(clinic, letter.key, error.message)
+        report.problems.append((row.row, error.message))
+        return
+    if mailer is None:
+        eml = outbox / target.with_suffix(f".{letter.kind}.eml").name
+        write_atomically(eml, message.as_bytes(policy=email.policy.SMTP))
+        report.written.append(eml)
+        record_leaflets(clinic, [result.record])
+        return
+    try:
+        mailer.send(message)
+    except _ServerDown as error:
+        finish_message(clinic, letter.key, str(error))
+        raise
+    except (OSError, smtplib.SMTPException) as error:
+        finish_message(clinic, letter.key, str(error))
+        report.problems.append((row.row, f"not sent to {row.email}: {error}; will retry"))
+        return
+    finish_message(clinic, letter.key)
+    record_leaflets(clinic, [result.record])
+    report.sent.append(row.email)

@@ -1,0 +1,198 @@
+"""`handouts email` against a real SMTP server on localhost (aiosmtpd, with STARTTLS)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import ipaddress
+import socket
+import ssl
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from handouts.cli import cli
+from handouts.mail import run_email
+
+ROWS = [
+    "Amira Haddad,amira@example.com,microneedling,2026-12-03,10:30,Dr O'Neill,",
+    "Lucía Pérez,lucia@example.com,chemical-peel,2026-12-05,09:00,Dr Ruiz,es",
+    "No Email,,dermaplaning,2026-12-03,11:00,,",
+]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, trusted by the mailer via HANDOUTS_SMTP_CAFILE."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, port, certificate):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*certificate)
+        self.inbox = Inbox()
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+        )
+
+    def __enter__(self):
+        self.controller.start()
+        return self.inbox
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+
+@pytest.fixture
+def mail_kit(clinic_kit, tmp_path, certificate, monkeypatch):
+    port = free_port()
+    kit = clinic_kit(base="demo")
+    config = (
+        (kit / "clinic.yaml")
+        .read_text()
+        .replace(
+            "approved:",
+            f"mail:\n  host: 127.0.0.1\n  port: {port}\n  starttls: true\n"
+            "  from: hello@northbank-skin.example\n"
+            "  reply_to: reception@northbank-skin.example\napproved:",
+        )
+    )
+    (kit / "clinic.yaml").write_text(config)
+    monkeypatch.setenv("HANDOUTS_SMTP_CAFILE", str(certificate[0]))
+    csv_file = tmp_path / "appointments.csv"
+    csv_file.write_text(
+        "\n".join(["patient_name,email,treatment,date,time,practitioner,language", *ROWS]) + "\n"
+    )
+    return kit, port, csv_file
+
+
+def test_messages_arrive_once_with_the_leaflet_attached(mail_kit, certificate, in_tmp):
+    kit, port, csv_file = mail_kit
+    with SmtpServer(port, certificate) as inbox:
+        result = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
+        assert result.exit_code == 1  # the row without an email address is reported
+        assert result.stdout == "Sent 2 emails.\n"
+        assert "row 4: no email address; print the leaflet instead" in result.stderr
+        assert len(inbox.messages) == 2
+        amira = next(m for m in inbox.messages if m["To"] == "amira@example.com")
+        assert amira["From"] == "Northbank Skin Clinic <hello@northbank-skin.example>"
+        assert amira["Reply-To"] == "reception@northbank-skin.example"
+        assert amira["Subject"] == "Your microneedling leaflet - Northbank Skin Clinic"
+        assert "Thursday, 3 December 2026 at 10:30" in amira.get_body(("plain",)).get_content()
+        assert (
+            "<strong>Thursday, 3 December 2026 at 10:30</strong>"
+            in amira.get_body(("html",)).get_content()
+        )
+        (attachment,) = list(amira.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        assert attachment.get_content().startswith(b"%PDF")
+        lucia = next(m for m in inbox.messages if m["To"] == "lucia@example.com")
+        assert (
+            "sábado, 5 de diciembre de 2026 a las 9:00" in lucia.get_body(("plain",)).get_content()
+        )
+
+        again = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
+        assert again.stdout == "Sent 0 emails (2 sent before).\n"
+        assert len(inbox.messages) == 2
+
+
+def test_server_down_fails_clearly_then_the_next_run_sends_everything_once(
+    mail_kit, certificate, in_tmp
+):
+    kit, port, csv_file = mail_kit
+    down = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
+    assert down.exit_code == 1
+    assert f"cannot reach the mail server 127.0.0.1:{port}" in down.stderr
+    assert "nothing more was sent, run again later" in down.stderr
+    with SmtpServer(port, certificate) as inbox:
+        up = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
+        assert up.stdout == "Sent 2 emails.\n"
+        CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
+    assert sorted(m["To"] for m in inbox.messages) == ["amira@example.com", "lucia@example.com"]
+
+
+def test_two_runs_at_once_do_not_double_send(mail_kit, certificate, tmp_path):
+    kit, port, csv_file = mail_kit
+    with SmtpServer(port, certificate) as inbox:
+        runs = [
+            threading.Thread(
+                target=run_email, args=(csv_file, kit, True, None, None, tmp_path / f"l{n}")
+            )
+            for n in range(2)
+        ]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+    assert sorted(m["To"] for m in inbox.messages) == ["amira@example.com", "lucia@example.com"]
+
+
+def test_due_picks_precare_before_and_aftercare_on_the_day(mail_kit, tmp_path):
+    kit, _, csv_file = mail_kit
+    report = run_email(csv_file, kit, outbox=tmp_path / "out", today=dt.date(2026, 12, 3))
+    names = sorted(path.name for path in report.written)
+    assert names == [
+        "2026-12-03_Amira-Haddad_microneedling.aftercare.eml",
+        "2026-12-05_Lucía-Pérez_chemical-peel.precare.eml",
+    ]
+    message = email.message_from_bytes(report.written[0].read_bytes(), policy=email.policy.default)
+    assert str(message["Subject"]).strip().startswith(("Looking after your skin", "Getting ready"))
+    assert (
+        run_email(csv_file, kit, outbox=tmp_path / "o2", today=dt.date(2026, 11, 1)).written == []
+    )
