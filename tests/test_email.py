@@ -83,13 +83,18 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self, port, certificate):
+    """aiosmtpd on 127.0.0.1: STARTTLS required, or TLS from the start with ``implicit``."""
+
+    def __init__(self, port, certificate, implicit=False):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*certificate)
         self.inbox = Inbox()
-        self.controller = Controller(
-            self.inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+        tls = (
+            {"ssl_context": context}
+            if implicit
+            else {"tls_context": context, "require_starttls": True}
         )
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port, **tls)
 
     def __enter__(self):
         self.controller.start()
@@ -196,3 +201,13 @@ def test_due_picks_precare_before_and_aftercare_on_the_day(mail_kit, tmp_path):
     assert (
         run_email(csv_file, kit, outbox=tmp_path / "o2", today=dt.date(2026, 11, 1)).written == []
     )
+
+
+def test_implicit_tls_when_starttls_is_off(mail_kit, certificate, tmp_path):
+    kit, port, csv_file = mail_kit
+    config = (kit / "clinic.yaml").read_text().replace("starttls: true", "starttls: false")
+    (kit / "clinic.yaml").write_text(config)
+    with SmtpServer(port, certificate, implicit=True) as inbox:
+        report = run_email(csv_file, kit, send=True, leaflet_dir=tmp_path / "l")
+    assert sorted(report.sent) == ["amira@example.com", "lucia@example.com"]
+    assert len(inbox.messages) == 2
