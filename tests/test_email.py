@@ -148,9 +148,11 @@ def test_messages_arrive_once_with_the_leaflet_attached(mail_kit, certificate, i
         assert attachment.get_content_type() == "application/pdf"
         assert attachment.get_content().startswith(b"%PDF")
         lucia = next(m for m in inbox.messages if m["To"] == "lucia@example.com")
-        assert (
-            "sábado, 5 de diciembre de 2026 a las 9:00" in lucia.get_body(("plain",)).get_content()
-        )
+        body = lucia.get_body(("plain",)).get_content()
+        assert body.startswith("Estimado/a Lucía Pérez:")
+        assert "para su cita del sábado, 5 de diciembre de 2026 a las 9:00" in body
+        assert "Cuando estemos cerrados, llame al NHS 111" in body
+        assert lucia["Subject"] == "Su folleto: peeling químico - Northbank Skin Clinic"
 
         again = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
         assert again.stdout == "Sent 0 emails (2 sent before).\n"

@@ -23,7 +23,7 @@ from typing import Literal
 from .atomic import write_atomically
 from .batch import AppointmentRow, read_appointments
 from .build import appointment_panel, assemble_html, write_pdf
-from .config import Clinic, load_clinic
+from .config import Clinic, load_clinic, primary_language
 from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import claim_message, finish_message, record_leaflets
@@ -101,8 +101,10 @@ def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> Email
     speaking = clinic.in_language(language)
     labels = load_labels(template_folders(clinic), language.split("-")[0])
     panel = appointment_panel(row.appointment, speaking, labels, language)
+    library = ContentLibrary(clinic.kit_dir)
     titles = [
-        ContentLibrary(clinic.kit_dir).treatment(slug).meta.title.lower() for slug in row.treatments
+        _in_sentence(library.treatment(slug, primary_language(language)).meta.title)
+        for slug in row.treatments
     ]
     context = {
         "clinic": speaking,
@@ -115,19 +117,38 @@ def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> Email
     }
     sender = clinic.mail.from_address or clinic.email
     message = EmailMessage()
-    message["Subject"] = " ".join(render_template(clinic, "email/subject.txt", context).split())
+
+    def render(name: str) -> str:
+        return render_template(clinic, _email_template(clinic, name, language), context)
+
+    message["Subject"] = " ".join(render("subject.txt").split())
     message["From"] = f"{clinic.name} <{sender}>"
     message["To"] = row.email
     if clinic.mail.reply_to:
         message["Reply-To"] = clinic.mail.reply_to
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id
-    message.set_content(render_template(clinic, "email/body.txt", context))
-    message.add_alternative(render_template(clinic, "email/body.html", context), subtype="html")
+    message.set_content(render("body.txt"))
+    message.add_alternative(render("body.html"), subtype="html")
     message.add_attachment(
         pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name
     )
     return message
+
+
+def _in_sentence(title: str) -> str:
+    """A title as it reads mid-sentence: "Chemical peel" -> "chemical peel", "PRP ..." kept."""
+    first = title.split(" ", 1)[0]
+    return title if first.isupper() else title[:1].lower() + title[1:]
+
+
+def _email_template(clinic: Clinic, name: str, language: str) -> str:
+    """``email/<name>`` in the letter's language (``body.es.txt``), else the default one."""
+    stem, suffix = name.rsplit(".", 1)
+    translated = f"email/{stem}.{language.split('-')[0]}.{suffix}"
+    if any((folder / translated).is_file() for folder in template_folders(clinic)):
+        return translated
+    return f"email/{name}"
 
 
 class _Mailer:
