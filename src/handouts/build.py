@@ -134,6 +134,8 @@ class Handout:
     blocks: list[RenderedBlock]
     input_key: str
     """Digest of the HTML and every file it draws on: equal keys give equal PDFs."""
+    stylesheets: list[str]
+    """``file:`` URLs of the stylesheets the HTML links, in cascade order."""
 
 
 def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
@@ -272,6 +274,7 @@ def assemble_html(
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
     return Handout(
         input_key=_input_key(html, context.stylesheets, clinic),
+        stylesheets=context.stylesheets,
         treatments=[t.slug for t in treatments],
         paper=paper,
         language=language,
@@ -342,7 +345,10 @@ def write_pdf(
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
-        handout.html, clinic.kit_dir or builtin_dir("templates"), resource_roots(clinic.kit_dir)
+        handout.html,
+        clinic.kit_dir or builtin_dir("templates"),
+        resource_roots(clinic.kit_dir),
+        handout.stylesheets,
     )
     _write(target, pdf.data)
     record = leaflet_record(handout, pdf.data, appointment, channel, target)

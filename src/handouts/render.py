@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import weasyprint
+from markupsafe import escape
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from .errors import RenderError
 from .fetcher import KitURLFetcher
+from .paths import file_url_path
 
 RENDER_OPTIONS: dict[str, object] = {
     "pdf_variant": None,  # tagged PDF/UA output arrives with the accessibility work
@@ -54,23 +59,60 @@ class _ProblemLog(logging.Handler):
             self._explained = True
 
 
-def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
+class _Resources:
+    """What one process keeps between leaflets of one clinic: fonts, parsed styles, images.
+
+    Keyed by the readable roots, so two clinics never share a "Clinic Font".
+    """
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        self.fetcher = KitURLFetcher(list(roots))
+        self.font_config = FontConfiguration()
+        self.stylesheets: dict[tuple[str, int, int], weasyprint.CSS] = {}
+        self.images: dict = {}
+
+    def stylesheet(self, url: str) -> weasyprint.CSS:
+        """The parsed stylesheet at ``url``, parsed again only when the file changes."""
+        info = file_url_path(url).stat()
+        key = (url, info.st_mtime_ns, info.st_size)
+        if key not in self.stylesheets:
+            self.stylesheets[key] = weasyprint.CSS(
+                url=url, url_fetcher=self.fetcher, font_config=self.font_config
+            )
+        return self.stylesheets[key]
+
+
+@lru_cache(maxsize=4)
+def _resources(roots: tuple[Path, ...]) -> _Resources:
+    return _Resources(roots)
+
+
+def render_pdf(
+    html: str, base_url: Path, roots: list[Path], stylesheets: Sequence[str] = ()
+) -> RenderedPDF:
     """Render assembled leaflet HTML to PDF bytes.
 
-    ``roots`` are the only folders WeasyPrint may read from. Links that would embed
-    a file as a PDF attachment are dropped before the PDF is written.
+    ``roots`` are the only folders WeasyPrint may read from. The ``stylesheets``
+    linked from ``html`` are parsed once per process and reused (a link a kit template
+    writes differently is simply loaded by WeasyPrint as usual). Links that would
+    embed a file as a PDF attachment are dropped before the PDF is written.
     """
+    resources = _resources(tuple(roots))
     problems = _ProblemLog()
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.addHandler(problems)
     logger.setLevel(logging.DEBUG)
     try:
+        shared = []
+        for url in stylesheets:
+            link = f'<link rel="stylesheet" href="{escape(url)}">'
+            if link in html:
+                html = html.replace(link, "", 1)
+                shared.append(resources.stylesheet(url))
         document = weasyprint.HTML(
-            string=html,
-            base_url=base_url.as_uri() + "/",
-            url_fetcher=KitURLFetcher(roots),
-        ).render()
+            string=html, base_url=base_url.as_uri() + "/", url_fetcher=resources.fetcher
+        ).render(stylesheets=shared, font_config=resources.font_config, cache=resources.images)
         document.metadata.attachments.clear()
         for page in document.pages:
             page.links[:] = [link for link in page.links if link[0] != "attachment"]
@@ -82,5 +124,6 @@ def render_pdf(html: str, base_url: Path, roots: list[Path]) -> RenderedPDF:
         logger.removeHandler(problems)
         logger.setLevel(level)
     if problems.problems:
+        _resources.cache_clear()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
     return RenderedPDF(pdf, len(document.pages))
