@@ -177,3 +177,19 @@ def test_extended_latin_names_render_with_the_right_glyphs(clinic_kit, tmp_path,
         for name in fonts(result.path)
     )
     assert weasyprint_log == []
+
+
+def test_leaflets_can_be_rendered_from_several_threads(tmp_path):
+    import threading
+
+    results = {}
+
+    def build(number):
+        results[number] = build_handout(["microneedling"], output=tmp_path / f"{number}.pdf").pages
+
+    threads = [threading.Thread(target=build, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {0: 2, 1: 2, 2: 2}

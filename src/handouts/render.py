@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import weasyprint
@@ -82,9 +82,21 @@ class _Resources:
         return self.stylesheets[key]
 
 
-@lru_cache(maxsize=4)
+_per_thread = threading.local()
+"""Pango and fontconfig objects must not be shared between threads: one set per thread."""
+
+
 def _resources(roots: tuple[Path, ...]) -> _Resources:
-    return _Resources(roots)
+    kept: dict[tuple[Path, ...], _Resources] = _per_thread.__dict__.setdefault("resources", {})
+    if roots not in kept:
+        if len(kept) >= 4:  # a long-running server that sees many kits keeps the latest few
+            kept.pop(next(iter(kept)))
+        kept[roots] = _Resources(roots)
+    return kept[roots]
+
+
+def _forget_resources() -> None:
+    _per_thread.__dict__.pop("resources", None)
 
 
 def render_pdf(
@@ -124,6 +136,6 @@ def render_pdf(
         logger.removeHandler(problems)
         logger.setLevel(level)
     if problems.problems:
-        _resources.cache_clear()  # never keep a stylesheet whose loading went wrong
+        _forget_resources()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
     return RenderedPDF(pdf, len(document.pages))
