@@ -20,6 +20,7 @@ def test_panel_shows_name_date_time_practitioner_and_booking(tmp_path, weasyprin
     appointment = Appointment(patient="Amira Haddad", **VISIT)
     result = build_handout(["microneedling"], output=tmp_path / "p.pdf", appointment=appointment)
     content = text(result.path)
+    assert content.count("14 Riverside Walk, Northbank, NB1 4QT") == 1  # in the panel only
     for expected in (
         "YOUR APPOINTMENT",
         "Amira Haddad",
