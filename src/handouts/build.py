@@ -103,6 +103,8 @@ class LeafletContext:
     keywords: list[str]
     language: str
     """The leaflet's language code, e.g. ``en-GB`` or ``es`` (the ``lang`` of the page)."""
+    content_language: str
+    """The language part content files use, e.g. ``en`` for ``en-GB``."""
     labels: dict[str, str]
     """Fixed words in that language, from ``templates/labels/<language>.yaml``."""
     paper: Paper
@@ -260,6 +262,7 @@ def assemble_html(
             clinic.name,
         ],
         language=language,
+        content_language=content_language,
         labels=labels,
         paper=paper,
         stylesheets=stylesheet_urls(clinic, paper),

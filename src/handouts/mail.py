@@ -99,7 +99,7 @@ def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> Email
     row = letter.row
     language = row.language or clinic.language
     speaking = clinic.in_language(language)
-    labels = load_labels(template_folders(clinic), language.split("-")[0])
+    labels = load_labels(template_folders(clinic), primary_language(language))
     panel = appointment_panel(row.appointment, speaking, labels, language)
     library = ContentLibrary(clinic.kit_dir)
     titles = [
@@ -145,7 +145,7 @@ def _in_sentence(title: str) -> str:
 def _email_template(clinic: Clinic, name: str, language: str) -> str:
     """``email/<name>`` in the letter's language (``body.es.txt``), else the default one."""
     stem, suffix = name.rsplit(".", 1)
-    translated = f"email/{stem}.{language.split('-')[0]}.{suffix}"
+    translated = f"email/{stem}.{primary_language(language)}.{suffix}"
     if any((folder / translated).is_file() for folder in template_folders(clinic)):
         return translated
     return f"email/{name}"
