@@ -147,3 +147,19 @@ def test_history_for_a_kit_lives_in_the_kit(clinic_kit, tmp_path):
     run_batch(csv_file, clinic_dir=kit, output_dir=tmp_path / "out", jobs=1)
     assert (kit / "handouts-history.sqlite").is_file()
     assert [r.patient for r in leaflet_history(load_clinic(kit))] == ["Ann Lee"]
+
+
+def test_an_older_history_file_gains_new_columns(clinic_kit):
+    import sqlite3
+
+    kit = clinic_kit()
+    old = sqlite3.connect(kit / "handouts-history.sqlite")
+    old.execute(
+        "CREATE TABLE leaflets (id INTEGER PRIMARY KEY, created TEXT NOT NULL, channel TEXT NOT "
+        "NULL, treatments TEXT NOT NULL, language TEXT NOT NULL, paper TEXT NOT NULL, "
+        "content_versions TEXT NOT NULL, sha256 TEXT NOT NULL, patient TEXT, appointment TEXT, "
+        "output TEXT)"
+    )
+    old.commit()
+    old.close()
+    assert leaflet_history(load_clinic(kit)) == []

@@ -103,9 +103,22 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
     try:
         with connection:
             connection.executescript(SCHEMA)
+            _add_missing_columns(connection)
             yield connection
     finally:
         connection.close()
+
+
+ADDED_COLUMNS = {"leaflets": {"input_key": "TEXT"}}
+"""Columns added after the first release of a table, added to older history files."""
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def record_leaflets(clinic: Clinic, records: list[LeafletRecord]) -> None:
