@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
 from click.testing import CliRunner
 from pdfcheck import text
 
@@ -12,6 +13,7 @@ from handouts.batch import read_appointments, run_batch
 from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.content import ContentLibrary
+from handouts.errors import HandoutsError
 from handouts.history import database_path, leaflet_history
 
 HEADER = "patient_name,email,treatment,date,time,practitioner,language"
@@ -163,3 +165,38 @@ def test_an_older_history_file_gains_new_columns(clinic_kit):
     old.commit()
     old.close()
     assert leaflet_history(load_clinic(kit)) == []
+
+
+def test_csv_mistakes_are_reported_not_silently_lost(tmp_path):
+    duplicate = tmp_path / "dup.csv"
+    duplicate.write_text("patient_name,email,treatment,email\nAnn,a@x.com,microneedling,\n")
+    with pytest.raises(HandoutsError, match="the header has email more than once"):
+        read_appointments(duplicate, ContentLibrary())
+    csv_file = write_csv(
+        tmp_path / "a.csv",
+        [
+            "Ann Lee,,microneedling,2026-12-03,10:30,,,extra,cells",
+            '"Bob Stray,,microneedling,2026-12-03,,,',
+            "Cy Day,,microneedling,2026-12-03,,,",
+            "Di Nash,dan,smith@x.com,microneedling,,,,",
+        ],
+    )
+    rows, problems = read_appointments(csv_file, ContentLibrary())
+    reasons = {problem.row: problem.reason for problem in problems}
+    assert reasons[2] == "9 cells but the header has 7; check the separators in this row"
+    assert reasons[3] == "a cell runs over several lines; is a quote mark missing?"
+    assert rows == [] or all(row.appointment.patient != "Di Nash" for row in rows)
+
+
+def test_names_printable_in_the_kit_font_are_accepted(clinic_kit, tmp_path):
+    from handouts.paths import builtin_dir
+
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\nfont: own.ttf\n",
+            "own.ttf": (builtin_dir("styles") / "fonts" / "NotoSans-Regular.ttf").read_bytes(),
+        }
+    )
+    csv_file = write_csv(tmp_path / "a.csv", ["Мария,,microneedling,,,,"])
+    rows, problems = read_appointments(csv_file, ContentLibrary(kit), load_clinic(kit).font_path)
+    assert problems == [] and rows[0].appointment.patient == "Мария"

@@ -213,3 +213,46 @@ def test_implicit_tls_when_starttls_is_off(mail_kit, certificate, tmp_path):
         report = run_email(csv_file, kit, send=True, leaflet_dir=tmp_path / "l")
     assert sorted(report.sent) == ["amira@example.com", "lucia@example.com"]
     assert len(inbox.messages) == 2
+
+
+def test_failed_aftercare_is_still_due_for_a_few_days(mail_kit):
+    from handouts.batch import read_appointments
+    from handouts.content import ContentLibrary
+    from handouts.mail import due_letters
+
+    _, _, csv_file = mail_kit
+    rows, _ = read_appointments(csv_file, ContentLibrary())
+    kinds = {
+        day: [(letter.row.appointment.patient, letter.kind) for letter in due_letters(rows, day, 3)]
+        for day in (dt.date(2026, 12, 3), dt.date(2026, 12, 6), dt.date(2026, 12, 7))
+    }
+    assert ("Amira Haddad", "aftercare") in kinds[dt.date(2026, 12, 3)]
+    assert ("Amira Haddad", "aftercare") in kinds[dt.date(2026, 12, 6)]
+    assert ("Amira Haddad", "aftercare") not in kinds[dt.date(2026, 12, 7)]
+
+
+def test_a_row_that_cannot_be_prepared_is_released_and_reported_each_run(mail_kit, tmp_path):
+    kit, _, csv_file = mail_kit
+    config = (
+        (kit / "clinic.yaml").read_text().replace("font: Atkinson Hyperlegible", "font: broken.ttf")
+    )
+    (kit / "clinic.yaml").write_text(config)
+    (kit / "broken.ttf").write_bytes(b"not a font")
+    for _ in range(2):  # no server is contacted: nothing can be prepared
+        report = run_email(csv_file, kit, send=True, leaflet_dir=tmp_path / "l")
+        assert report.already_sent == 0 and report.sent == []
+        assert any(
+            "broken.ttf: not a font file that can be read" in reason
+            for _, reason in report.problems
+        )
+
+
+def test_outbox_keeps_two_letters_for_the_same_day(mail_kit, tmp_path):
+    kit, _, csv_file = mail_kit
+    csv_file.write_text(
+        "patient_name,email,treatment,date,time\n"
+        "Ann Lee,ann@example.com,microneedling,2026-12-03,09:00\n"
+        "Ann Lee,ann@example.com,microneedling,2026-12-03,15:00\n"
+    )
+    report = run_email(csv_file, kit, outbox=tmp_path / "out")
+    assert len({path.name for path in report.written}) == 2

@@ -193,3 +193,20 @@ def test_leaflets_can_be_rendered_from_several_threads(tmp_path):
     for thread in threads:
         thread.join()
     assert results == {0: 2, 1: 2, 2: 2}
+
+
+def test_an_edited_logo_is_never_served_from_the_cache(clinic_kit, tmp_path):
+    square = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" '
+        'height="10" fill="{}"/></svg>'
+    )
+    kit = clinic_kit(
+        {
+            "clinic.yaml": "name: A\nphone: '1'\nlogo: logo.svg\n",
+            "logo.svg": square.format("#ff0000"),
+        }
+    )
+    first = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "1.pdf")
+    (kit / "logo.svg").write_text(square.format("#0000ff"))
+    second = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "2.pdf")
+    assert first.path.read_bytes() != second.path.read_bytes()

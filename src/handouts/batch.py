@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
-from .appointments import Appointment, AppointmentError
+from .appointments import Appointment
 from .config import EMAIL, Clinic, check_language, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
@@ -94,9 +94,12 @@ def _parse_time(value: str) -> time:
 
 
 def read_appointments(
-    path: Path, library: ContentLibrary
+    path: Path, library: ContentLibrary, extra_font: Path | None = None
 ) -> tuple[list[AppointmentRow], list[RowProblem]]:
-    """Read an appointments CSV: UTF-8 with or without BOM, ``,`` or ``;``, any line endings."""
+    """Read an appointments CSV: UTF-8 with or without BOM, ``,`` or ``;``, any line endings.
+
+    ``extra_font`` is the clinic's own font, which may cover more letters in names.
+    """
     text = _decode(path)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -104,7 +107,13 @@ def read_appointments(
     header = next(reader, None)
     if header is None:
         raise HandoutsError(f"{display_path(path)}: the file is empty")
-    names = [name.strip().lower().replace(" ", "_") for name in header]
+    names = [name.strip().strip('"').strip().lower().replace(" ", "_") for name in header]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise HandoutsError(
+            f"{display_path(path)}: the header has {', '.join(repeated)} more "
+            "than once; keep one column of each"
+        )
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
         raise HandoutsError(
@@ -114,18 +123,34 @@ def read_appointments(
     known = set(library.slugs())
     rows: list[AppointmentRow] = []
     problems: list[RowProblem] = []
-    for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        values = {name: cell.strip() for name, cell in zip(names, cells, strict=False)}
-        try:
-            rows.append(_read_row(number, values, known))
-        except (ValueError, AppointmentError) as error:
-            problems.append(RowProblem(number, str(error)))
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            try:
+                if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
+                    raise ValueError(
+                        f"{len(cells)} cells but the header has {len(names)}; "
+                        "check the separators in this row"
+                    )
+                values = {name: cell.strip() for name, cell in zip(names, cells, strict=False)}
+                if any("\n" in values.get(name, "") for name in COLUMNS):
+                    raise ValueError("a cell runs over several lines; is a quote mark missing?")
+                rows.append(_read_row(number, values, known, extra_font))
+            except (ValueError, HandoutsError) as error:
+                reason = error.message if isinstance(error, HandoutsError) else str(error)
+                problems.append(RowProblem(number, reason))
+    except csv.Error as error:
+        raise HandoutsError(
+            f"{display_path(path)}: line {reader.line_num}: cannot read the "
+            f"CSV ({error}); is a quote mark missing?"
+        ) from None
     return rows, problems
 
 
-def _read_row(number: int, values: dict[str, str], known: set[str]) -> AppointmentRow:
+def _read_row(
+    number: int, values: dict[str, str], known: set[str], extra_font: Path | None
+) -> AppointmentRow:
     if not values.get("patient_name"):
         raise ValueError("no patient_name")
     treatments = tuple(
@@ -147,7 +172,7 @@ def _read_row(number: int, values: dict[str, str], known: set[str]) -> Appointme
         date=_parse_date(values["date"]) if values.get("date") else None,
         time=_parse_time(values["time"]) if values.get("time") else None,
         practitioner=values.get("practitioner") or None,
-    ).checked()
+    ).checked(extra_font)
     return AppointmentRow(number, treatments, appointment, email, language)
 
 
@@ -195,7 +220,7 @@ def run_batch(
     ``progress(results, count)`` may wrap the stream of finished rows, e.g. in a bar.
     """
     clinic = load_clinic(clinic_dir)
-    rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir))
+    rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
     report = BatchReport(problems=problems)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)

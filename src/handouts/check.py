@@ -172,7 +172,7 @@ def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
         from fontTools.ttLib import TTFont, TTLibError
 
         try:
-            with TTFont(clinic.font_path, lazy=True) as font:
+            with clinic.font_path.open("rb") as data, TTFont(data, lazy=True) as font:
                 font.getBestCmap()
         except (TTLibError, OSError, AssertionError, KeyError):
             report.add(

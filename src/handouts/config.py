@@ -32,7 +32,7 @@ BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 
 

@@ -6,7 +6,8 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from .paths import builtin_dir
+from .errors import HandoutsError
+from .paths import builtin_dir, display_path
 
 FONT_FILES = (
     "AtkinsonHyperlegible-Regular.ttf",
@@ -22,8 +23,13 @@ FONT_FILES = (
 def _characters(path: Path) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # only needed when text is checked
 
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    try:
+        with path.open("rb") as data, TTFont(data, lazy=True) as font:
+            return frozenset(font.getBestCmap())
+    except Exception:  # fontTools raises many kinds of error for a damaged file
+        raise HandoutsError(
+            f"{display_path(path)}: not a font file that can be read; use a .ttf, .otf or .woff"
+        ) from None
 
 
 def missing_characters(text: str, extra_font: Path | None = None) -> list[str]:

@@ -35,6 +35,8 @@ CA_FILE_VARIABLE = "HANDOUTS_SMTP_CAFILE"
 """Optional: a PEM file of extra certificate authorities, for a clinic's own mail server."""
 
 Kind = Literal["leaflet", "precare", "aftercare"]
+AFTERCARE_DAYS = 3
+"""How many days after the visit a failed or missed aftercare letter is still sent."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: in
     """The letters to send: every row, or with ``today`` those due that day.
 
     Pre-care is due from ``precare_days`` before the visit until the day before;
-    aftercare on the day of the visit. A letter missed on one day goes the next.
+    aftercare from the day of the visit for AFTERCARE_DAYS more days. A letter that
+    failed or was missed goes on a later run within its window, and never twice.
     """
     letters = []
     for row in rows:
@@ -72,7 +75,7 @@ def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: in
             kinds = []
         elif visit - timedelta(days=precare_days) <= today < visit:
             kinds = ["precare"]
-        elif today == visit:
+        elif visit <= today <= visit + timedelta(days=AFTERCARE_DAYS):
             kinds = ["aftercare"]
         else:
             kinds = []
@@ -142,6 +145,16 @@ def _in_sentence(title: str) -> str:
     return title if first.isupper() else title[:1].lower() + title[1:]
 
 
+def _unused_name(path: Path, taken: set[Path]) -> Path:
+    """``path``, or ``path`` with -2, -3... when this run already wrote a file of that name."""
+    candidate, number = path, 1
+    while candidate in taken:
+        number += 1
+        candidate = path.with_stem(f"{path.stem}-{number}")
+    taken.add(candidate)
+    return candidate
+
+
 def _email_template(clinic: Clinic, name: str, language: str) -> str:
     """``email/<name>`` in the letter's language (``body.es.txt``), else the default one."""
     stem, suffix = name.rsplit(".", 1)
@@ -158,10 +171,18 @@ class _Mailer:
         self.clinic = clinic
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
-        if self.connection is None:
-            self.connection = self._connect()
-        self.connection.send_message(message)
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        """Send to exactly ``recipient``; reconnect once if the server dropped us."""
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = self._connect()
+            try:
+                self.connection.send_message(message, to_addrs=[recipient])
+                return
+            except smtplib.SMTPServerDisconnected:
+                self.connection = None
+                if attempt == 2:
+                    raise
 
     def _connect(self) -> smtplib.SMTP:
         mail = self.clinic.mail
@@ -205,13 +226,14 @@ def run_email(
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
     if not send and outbox is None:
         raise HandoutsError("choose --send or --outbox DIR")
-    rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir))
+    rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
     report = EmailReport(problems=[(problem.row, problem.reason) for problem in problems])
     leaflet_dir = leaflet_dir or (outbox or Path.cwd()) / "leaflets"
     mailer = _Mailer(clinic) if send else None
+    taken: set[Path] = set()
     try:
         for letter in due_letters(rows, today, clinic.mail.precare_days):
-            _deliver(clinic, letter, report, mailer, outbox, leaflet_dir)
+            _deliver(clinic, letter, report, mailer, outbox, leaflet_dir, taken)
     except _ServerDown as error:
         report.problems.append((0, f"{error}; nothing more was sent, run again later"))
     finally:
@@ -228,6 +250,7 @@ def _deliver(
     mailer: _Mailer | None,
     outbox: Path | None,
     leaflet_dir: Path,
+    taken: set[Path],
 ) -> None:
     row = letter.row
     if not row.email:
@@ -244,13 +267,18 @@ def _deliver(
             return
     try:
         handout = assemble_html(row.treatments, clinic, None, row.language, row.appointment)
-        target = leaflet_dir / row.file_name()
+        target = _unused_name(leaflet_dir / row.file_name(), taken)
         result = write_pdf(handout, clinic, target, row.appointment, "email")
         message = compose(clinic, letter, target, message_id)
-    except HandoutsError as error:
+    except Exception as error:  # whatever goes wrong, the claim must be released
+        reason = (
+            error.message
+            if isinstance(error, HandoutsError)
+            else (f"unexpected {type(error).__name__}: {error}")
+        )
         if mailer is not None:
-            finish_message(clinic, letter.key, error.message)
-        report.problems.append((row.row, error.message))
+            finish_message(clinic, letter.key, reason)
+        report.problems.append((row.row, reason))
         return
     if mailer is None:
         eml = outbox / target.with_suffix(f".{letter.kind}.eml").name
@@ -259,11 +287,11 @@ def _deliver(
         record_leaflets(clinic, [result.record])
         return
     try:
-        mailer.send(message)
+        mailer.send(message, row.email)
     except _ServerDown as error:
         finish_message(clinic, letter.key, str(error))
         raise
-    except (OSError, smtplib.SMTPException) as error:
+    except Exception as error:  # refused, dropped connection...: retried on the next run
         finish_message(clinic, letter.key, str(error))
         report.problems.append((row.row, f"not sent to {row.email}: {error}; will retry"))
         return

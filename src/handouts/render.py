@@ -15,7 +15,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from .errors import RenderError
 from .fetcher import KitURLFetcher
-from .paths import file_url_path
+from .paths import builtin_dir, file_url_path
 
 RENDER_OPTIONS: dict[str, object] = {
     "pdf_variant": None,  # tagged PDF/UA output arrives with the accessibility work
@@ -86,13 +86,35 @@ _per_thread = threading.local()
 """Pango and fontconfig objects must not be shared between threads: one set per thread."""
 
 
+IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".html", ".png")
+"""Files a kit may gather that never change how a leaflet looks."""
+
+
+def _fingerprint(folder: Path) -> tuple:
+    """Name, size and time of every file that can shape a leaflet in ``folder``."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
+            info = path.stat()
+            files.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(files)
+
+
 def _resources(roots: tuple[Path, ...]) -> _Resources:
-    kept: dict[tuple[Path, ...], _Resources] = _per_thread.__dict__.setdefault("resources", {})
-    if roots not in kept:
+    """This thread's resources for ``roots``, made anew when a file in the kit changes.
+
+    The built-in folders only change with a new version; the kit (the last root, when
+    there is one) is fingerprinted, so an edited logo, font or imported stylesheet is
+    never served from a cache.
+    """
+    builtin = {builtin_dir(name) for name in ("templates", "content", "styles")}
+    key = (roots, tuple(_fingerprint(root) for root in roots if root not in builtin))
+    kept: dict[tuple, _Resources] = _per_thread.__dict__.setdefault("resources", {})
+    if key not in kept:
         if len(kept) >= 4:  # a long-running server that sees many kits keeps the latest few
             kept.pop(next(iter(kept)))
-        kept[roots] = _Resources(roots)
-    return kept[roots]
+        kept[key] = _Resources(roots)
+    return kept[key]
 
 
 def _forget_resources() -> None:
