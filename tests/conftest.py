@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from smtp_server import certificate, mail_kit  # noqa: F401  (fixtures for email and web tests)
 
 from handouts.paths import DEMO_CLINIC_DIR
 

@@ -6,6 +6,7 @@ data: never templates, never markup, and checked before anything is rendered.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
@@ -14,6 +15,7 @@ from pathlib import Path
 from .glyphs import missing_characters
 
 MAX_NAME_LENGTH = 200
+UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w]+")
 
 
 class AppointmentError(ValueError):
@@ -60,3 +62,16 @@ def _clean(field: str, value: str | None, extra_font: Path | None) -> str | None
             "Cyrillic, Arabic, Hebrew or Chinese letters"
         )
     return value
+
+
+def leaflet_file_name(treatments: tuple[str, ...] | list[str], appointment: Appointment) -> str:
+    """``<date>_<patient>_<treatments>.pdf`` for a personal copy, ``<treatments>.pdf`` otherwise.
+
+    Only letters, digits, ``-``, ``_`` and ``+``: safe on every file system.
+    """
+    joined = "+".join(treatments)
+    if not appointment:
+        return f"{joined}.pdf"
+    day = appointment.date.isoformat() if appointment.date else "undated"
+    patient = UNSAFE_IN_FILE_NAMES.sub("-", appointment.patient or "").strip("-_")
+    return f"{day}_{patient[:60] or 'patient'}_{joined}.pdf"

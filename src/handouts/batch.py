@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
-from .appointments import Appointment
+from .appointments import Appointment, leaflet_file_name
 from .config import EMAIL, Clinic, check_language, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
@@ -27,7 +26,6 @@ from .paths import display_path
 
 COLUMNS = ("patient_name", "email", "treatment", "date", "time", "practitioner", "language")
 REQUIRED_COLUMNS = ("patient_name", "treatment")
-UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,7 @@ class AppointmentRow:
 
     def file_name(self) -> str:
         """``<date>_<patient>_<treatments>.pdf``, with only letters, digits, - and _."""
-        day = self.appointment.date.isoformat() if self.appointment.date else "undated"
-        patient = UNSAFE_IN_FILE_NAMES.sub("-", self.appointment.patient or "").strip("-_")
-        return f"{day}_{patient[:60] or 'patient'}_{'+'.join(self.treatments)}.pdf"
+        return leaflet_file_name(self.treatments, self.appointment)
 
 
 @dataclass(frozen=True)

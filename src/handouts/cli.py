@@ -44,20 +44,7 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
     from .config import load_clinic
     from .content import ContentLibrary
 
-    clinic = load_clinic(clinic_dir)
-    library = ContentLibrary(clinic.kit_dir)
-    rows = []
-    for slug in library.slugs():
-        treatment = library.treatment(slug)
-        rows.append(
-            {
-                "name": slug,
-                "title": treatment.meta.title,
-                "summary": treatment.meta.summary,
-                "languages": library.languages(treatment),
-                "blocks": treatment.meta.blocks,
-            }
-        )
+    rows = ContentLibrary(load_clinic(clinic_dir).kit_dir).catalogue()
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -334,6 +321,22 @@ def history(clinic_dir: Path | None, patient: str | None, as_json: bool) -> None
             f"{'+'.join(record.treatments)} [{record.language}, v{'/'.join(versions)}]"
             f"{who}{when}  {record.output or ''}"
         )
+
+
+@cli.command()
+@clinic_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but this computer needs HANDOUTS_WEB_TOKEN.",
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(clinic_dir: Path | None, host: str, port: int) -> None:
+    """Run the reception web app: pick, preview, print and email leaflets in a browser."""
+    from .web.server import serve as run_server
+
+    run_server(clinic_dir, host, port, announce=click.echo)
 
 
 def main() -> None:

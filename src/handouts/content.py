@@ -269,6 +269,22 @@ class ContentLibrary:
                 found.add(path.suffixes[-2].lstrip("."))
         return sorted(found, key=lambda language: (language != "en", language))
 
+    def catalogue(self) -> list[dict[str, object]]:
+        """Every treatment as plain data: name, title, summary, languages and blocks."""
+        entries = []
+        for slug in self.slugs():
+            treatment = self.treatment(slug)
+            entries.append(
+                {
+                    "name": slug,
+                    "title": treatment.meta.title,
+                    "summary": treatment.meta.summary,
+                    "languages": self.languages(treatment),
+                    "blocks": treatment.meta.blocks,
+                }
+            )
+        return entries
+
     def blocks(self, treatment: Treatment, language: str = "en") -> list[Block]:
         """All blocks of ``treatment`` in the order ``treatment.yaml`` lists them."""
         return [self.block(treatment, name, language) for name in treatment.meta.blocks]

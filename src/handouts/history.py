@@ -18,11 +18,9 @@ from pathlib import Path
 
 from .config import Clinic
 from .errors import HandoutsError
-from .paths import DEMO_CLINIC_DIR, display_path
+from .paths import DEMO_CLINIC_DIR, data_folder, display_path
 
 DATABASE_NAME = "handouts-history.sqlite"
-HOME_VARIABLE = "HANDOUTS_HOME"
-"""Environment variable naming the data folder used for the demo clinic's history."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS leaflets (
@@ -79,12 +77,7 @@ def database_path(clinic: Clinic) -> Path:
     """The history file: in the kit, or for the demo clinic in the user's data folder."""
     if clinic.kit_dir is not None and clinic.kit_dir.resolve() != DEMO_CLINIC_DIR:
         return clinic.kit_dir / DATABASE_NAME
-    home = os.environ.get(HOME_VARIABLE)
-    if not home:
-        import click
-
-        home = click.get_app_dir("handouts")
-    return Path(home) / DATABASE_NAME
+    return data_folder() / DATABASE_NAME
 
 
 @contextmanager

@@ -41,6 +41,13 @@ def _catalogue(folders: list[Path], language: str) -> tuple[dict[str, str], list
     return words, paths
 
 
+def label_languages(template_folders: list[Path]) -> list[str]:
+    """Languages with a catalogue of their own, kit or built-in, English first."""
+    folders = [*template_folders, builtin_dir("templates")]
+    found = {path.stem for folder in folders for path in (folder / "labels").glob("*.yaml")}
+    return sorted(found, key=lambda language: (language != FALLBACK_LANGUAGE, language))
+
+
 def load_labels(template_folders: list[Path], language: str) -> dict[str, str]:
     """The labels for ``language`` (a primary code such as ``es``), English where missing.
 

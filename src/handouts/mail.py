@@ -13,7 +13,8 @@ import hashlib
 import os
 import smtplib
 import ssl
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -26,7 +27,7 @@ from .build import appointment_panel, assemble_html, write_pdf
 from .config import Clinic, load_clinic, primary_language
 from .content import ContentLibrary
 from .errors import HandoutsError
-from .history import claim_message, finish_message, record_leaflets
+from .history import LeafletRecord, claim_message, finish_message, now, record_leaflets
 from .labels import load_labels
 from .templating import render_template, template_folders
 
@@ -97,7 +98,9 @@ def _letter_key(row: AppointmentRow, kind: Kind) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> EmailMessage:
+def compose(
+    clinic: Clinic, letter: Letter, pdf: bytes, file_name: str, message_id: str
+) -> EmailMessage:
     """The email for ``letter``: plain text and HTML from templates, the leaflet attached."""
     row = letter.row
     language = row.language or clinic.language
@@ -133,9 +136,7 @@ def compose(clinic: Clinic, letter: Letter, pdf: Path, message_id: str) -> Email
     message["Message-ID"] = message_id
     message.set_content(render("body.txt"))
     message.add_alternative(render("body.html"), subtype="html")
-    message.add_attachment(
-        pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name
-    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=file_name)
     return message
 
 
@@ -208,8 +209,17 @@ class _Mailer:
                 self.connection.quit()
 
 
-class _ServerDown(Exception):
+class NotSent(HandoutsError):
+    """A letter could not be made or sent; it is tried again next time."""
+
+
+class _ServerDown(NotSent):
     """The server could not be reached: nothing more can be sent this run."""
+
+
+def can_send(clinic: Clinic) -> bool:
+    """True when clinic.yaml names a mail server and a From address."""
+    return bool(clinic.mail.host and (clinic.mail.from_address or clinic.email))
 
 
 def run_email(
@@ -222,7 +232,7 @@ def run_email(
 ) -> EmailReport:
     """Email (or, with ``outbox``, write .eml files for) each appointment's leaflet."""
     clinic = load_clinic(clinic_dir)
-    if send and not (clinic.mail.host and (clinic.mail.from_address or clinic.email)):
+    if send and not can_send(clinic):
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
     if not send and outbox is None:
         raise HandoutsError("choose --send or --outbox DIR")
@@ -243,6 +253,80 @@ def run_email(
     return report
 
 
+def send_letter(
+    clinic: Clinic,
+    letter: Letter,
+    mailer: _Mailer,
+    prepare: Callable[[str], tuple[EmailMessage, LeafletRecord]],
+) -> bool:
+    """Send ``letter`` once and only once; False when it was sent already.
+
+    ``prepare(message_id)`` makes the message and the leaflet's history record. The
+    letter is claimed first and marked sent or failed after; a failure raises
+    NotSent (or ServerDown) and leaves the letter to be tried again.
+    """
+    row = letter.row
+    message_id = claim_message(
+        clinic, letter.key, row.email, row.appointment.patient, letter.kind, _message_id(clinic)
+    )
+    if message_id is None:
+        return False
+    try:
+        message, record = prepare(message_id)
+    except Exception as error:  # whatever goes wrong, the claim must be released
+        reason = _reason(error)
+        finish_message(clinic, letter.key, reason)
+        raise NotSent(reason) from None
+    try:
+        mailer.send(message, row.email)
+    except _ServerDown as error:
+        finish_message(clinic, letter.key, str(error))
+        raise
+    except Exception as error:  # refused, dropped connection...: retried on the next run
+        finish_message(clinic, letter.key, str(error))
+        raise NotSent(f"not sent to {row.email}: {error}; will retry") from None
+    finish_message(clinic, letter.key)
+    record_leaflets(clinic, [record])
+    return True
+
+
+def email_leaflet(
+    clinic: Clinic, row: AppointmentRow, pdf: bytes, file_name: str, record: LeafletRecord
+) -> bool:
+    """Email a leaflet already made (the web app's Email button); False if sent before.
+
+    The letter's key is the one ``handouts email`` uses, so a patient never gets the
+    same leaflet twice from the two together.
+    """
+    if not can_send(clinic):
+        raise HandoutsError("clinic.yaml: mail: set host and from (or email) to send email")
+    letter = Letter(row, "leaflet", _letter_key(row, "leaflet"))
+    mailer = _Mailer(clinic)
+    try:
+        return send_letter(
+            clinic,
+            letter,
+            mailer,
+            lambda message_id: (
+                compose(clinic, letter, pdf, file_name, message_id),
+                replace(record, channel="email", created=now()),
+            ),
+        )
+    finally:
+        mailer.close()
+
+
+def _message_id(clinic: Clinic) -> str:
+    domain = (clinic.mail.from_address or clinic.email or "handouts.local").split("@")[-1]
+    return make_msgid(domain=domain)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, HandoutsError):
+        return error.message
+    return f"unexpected {type(error).__name__}: {error}"
+
+
 def _deliver(
     clinic: Clinic,
     letter: Letter,
@@ -256,45 +340,30 @@ def _deliver(
     if not row.email:
         report.problems.append((row.row, "no email address; print the leaflet instead"))
         return
-    domain = (clinic.mail.from_address or clinic.email or "handouts.local").split("@")[-1]
-    message_id = make_msgid(domain=domain)
-    if mailer is not None:
-        message_id = claim_message(
-            clinic, letter.key, row.email, row.appointment.patient, letter.kind, message_id
-        )
-        if message_id is None:
-            report.already_sent += 1
-            return
-    try:
+
+    def prepare(message_id: str) -> tuple[EmailMessage, LeafletRecord]:
         handout = assemble_html(row.treatments, clinic, None, row.language, row.appointment)
         target = _unused_name(leaflet_dir / row.file_name(), taken)
         result = write_pdf(handout, clinic, target, row.appointment, "email")
-        message = compose(clinic, letter, target, message_id)
-    except Exception as error:  # whatever goes wrong, the claim must be released
-        reason = (
-            error.message
-            if isinstance(error, HandoutsError)
-            else (f"unexpected {type(error).__name__}: {error}")
-        )
-        if mailer is not None:
-            finish_message(clinic, letter.key, reason)
-        report.problems.append((row.row, reason))
-        return
-    if mailer is None:
-        eml = outbox / target.with_suffix(f".{letter.kind}.eml").name
-        write_atomically(eml, message.as_bytes(policy=email.policy.SMTP))
-        report.written.append(eml)
-        record_leaflets(clinic, [result.record])
+        return compose(clinic, letter, target.read_bytes(), target.name, message_id), result.record
+
+    if mailer is not None:
+        try:
+            if send_letter(clinic, letter, mailer, prepare):
+                report.sent.append(row.email)
+            else:
+                report.already_sent += 1
+        except _ServerDown:
+            raise
+        except NotSent as error:
+            report.problems.append((row.row, error.message))
         return
     try:
-        mailer.send(message, row.email)
-    except _ServerDown as error:
-        finish_message(clinic, letter.key, str(error))
-        raise
-    except Exception as error:  # refused, dropped connection...: retried on the next run
-        finish_message(clinic, letter.key, str(error))
-        report.problems.append((row.row, f"not sent to {row.email}: {error}; will retry"))
+        message, record = prepare(_message_id(clinic))
+    except Exception as error:
+        report.problems.append((row.row, _reason(error)))
         return
-    finish_message(clinic, letter.key)
-    record_leaflets(clinic, [result.record])
-    report.sent.append(row.email)
+    eml = outbox / Path(record.output).with_suffix(f".{letter.kind}.eml").name
+    write_atomically(eml, message.as_bytes(policy=email.policy.SMTP))
+    report.written.append(eml)
+    record_leaflets(clinic, [record])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -48,3 +49,31 @@ def file_url_path(url: str) -> Path:
 def inside(path: Path, roots: list[Path]) -> bool:
     """True if the resolved ``path`` lies in one of ``roots``."""
     return any(path.is_relative_to(root.resolve()) for root in roots)
+
+
+IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".html", ".png")
+"""Files a kit may gather that never change how a leaflet looks."""
+
+
+def fingerprint(folder: Path) -> tuple:
+    """Name, size and time of every file that can shape a leaflet in ``folder``."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
+            info = path.stat()
+            files.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(files)
+
+
+HOME_VARIABLE = "HANDOUTS_HOME"
+"""Environment variable naming the data folder (the demo clinic's history, the web cache)."""
+
+
+def data_folder() -> Path:
+    """This user's handouts data folder: ``$HANDOUTS_HOME``, else the platform's app folder."""
+    home = os.environ.get(HOME_VARIABLE)
+    if not home:
+        import click
+
+        home = click.get_app_dir("handouts")
+    return Path(home)

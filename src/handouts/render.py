@@ -15,7 +15,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from .errors import RenderError
 from .fetcher import KitURLFetcher
-from .paths import builtin_dir, file_url_path
+from .paths import builtin_dir, file_url_path, fingerprint
 
 RENDER_OPTIONS: dict[str, object] = {
     "pdf_variant": None,  # tagged PDF/UA output arrives with the accessibility work
@@ -86,20 +86,6 @@ _per_thread = threading.local()
 """Pango and fontconfig objects must not be shared between threads: one set per thread."""
 
 
-IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".html", ".png")
-"""Files a kit may gather that never change how a leaflet looks."""
-
-
-def _fingerprint(folder: Path) -> tuple:
-    """Name, size and time of every file that can shape a leaflet in ``folder``."""
-    files = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
-            info = path.stat()
-            files.append((str(path), info.st_size, info.st_mtime_ns))
-    return tuple(files)
-
-
 def _resources(roots: tuple[Path, ...]) -> _Resources:
     """This thread's resources for ``roots``, made anew when a file in the kit changes.
 
@@ -108,7 +94,7 @@ def _resources(roots: tuple[Path, ...]) -> _Resources:
     never served from a cache.
     """
     builtin = {builtin_dir(name) for name in ("templates", "content", "styles")}
-    key = (roots, tuple(_fingerprint(root) for root in roots if root not in builtin))
+    key = (roots, tuple(fingerprint(root) for root in roots if root not in builtin))
     kept: dict[tuple, _Resources] = _per_thread.__dict__.setdefault("resources", {})
     if key not in kept:
         if len(kept) >= 4:  # a long-running server that sees many kits keeps the latest few

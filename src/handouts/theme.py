@@ -12,7 +12,8 @@ BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 """Shared by every paper size, before ``page-<paper>.css`` and the kit's ``extra.css``."""
 
 
-def _mix_with_white(hex_colour: str, amount: float) -> str:
+def mix_with_white(hex_colour: str, amount: float) -> str:
+    """``hex_colour`` at ``amount`` strength over white: a tint for backgrounds."""
     digits = hex_colour.lstrip("#")
     if len(digits) == 3:
         digits = "".join(char * 2 for char in digits)
@@ -28,9 +29,9 @@ def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
     rules = [
         ":root {",
         f"  --primary: {primary}; --accent: {accent};",
-        f"  --primary-tint: {_mix_with_white(primary, 0.1)};",
-        f"  --primary-tint-strong: {_mix_with_white(primary, 0.35)};",
-        f"  --accent-tint: {_mix_with_white(accent, 0.12)};",
+        f"  --primary-tint: {mix_with_white(primary, 0.1)};",
+        f"  --primary-tint-strong: {mix_with_white(primary, 0.35)};",
+        f"  --accent-tint: {mix_with_white(accent, 0.12)};",
         f'  --font: "{font}";',
         "}",
         f".page-number::after {{ content: {page_counter_css(labels['page_of'])}; }}",
