@@ -94,13 +94,13 @@ def test_brand_colours_and_logo_come_from_the_clinic(client):
 
 def test_a_named_patients_leaflet_is_previewed_downloaded_and_recorded(client):
     response = make_preview(
-        client, patient="Amira Haddad", date="2026-12-03", time="14:30", practitioner="Dr Shah"
+        client, patient="Zainab Okafor", date="2026-12-03", time="14:30", practitioner="Dr Shah"
     )
     assert response.status_code == 303
     preview_url = response.headers["Location"]
     page = client.get(preview_url).get_data(as_text=True)
     assert "Microneedling: patient information" in page
-    for fact in ("For Amira Haddad", "Thu 3 Dec 2026, 14:30", "with Dr Shah", "A4", "2 pages"):
+    for fact in ("For Zainab Okafor", "Thu 3 Dec 2026, 14:30", "with Dr Shah", "A4", "2 pages"):
         assert fact in page
     image = client.get(f"{preview_url}/page-1.png")
     assert image.mimetype == "image/png" and image.data.startswith(PNG_SIGNATURE)
@@ -109,16 +109,16 @@ def test_a_named_patients_leaflet_is_previewed_downloaded_and_recorded(client):
     download = client.get(f"{preview_url}/leaflet.pdf")
     assert download.mimetype == "application/pdf"
     assert download.headers["Content-Disposition"] == (
-        "attachment; filename=2026-12-03_Amira-Haddad_microneedling.pdf"
+        "attachment; filename=2026-12-03_Zainab-Okafor_microneedling.pdf"
     )
     words = pdf_text(download.data)
-    assert "Amira Haddad" in words and "Dr Shah" in words
+    assert "Zainab Okafor" in words and "Dr Shah" in words
     printed = client.get(f"{preview_url}/leaflet.pdf?print=1")
     assert printed.headers["Content-Disposition"].startswith("inline")
     assert "Content-Security-Policy" in printed.headers  # same-origin frame only
 
-    history = client.get("/history?patient=amira").get_data(as_text=True)
-    assert history.count("Amira Haddad") == 2  # the download and the print
+    history = client.get("/history?patient=zainab").get_data(as_text=True)
+    assert history.count("Zainab Okafor") == 2  # the download and the print
     assert "Web app" in history
 
 

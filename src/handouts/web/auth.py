@@ -27,7 +27,14 @@ from ..errors import HandoutsError
 
 TOKEN_VARIABLE = "HANDOUTS_WEB_TOKEN"
 MIN_TOKEN_LENGTH = 12
-OPEN_ENDPOINTS = {"auth.login", "static", "brand.stylesheet", "brand.font", "brand.logo"}
+OPEN_ENDPOINTS = {
+    "auth.login",
+    "static",
+    "brand.stylesheet",
+    "brand.font",
+    "brand.logo",
+    "brand.favicon",
+}
 """Pages anyone may load: the sign-in form and what it needs to look right."""
 
 blueprint = Blueprint("auth", __name__)

@@ -44,6 +44,14 @@ def logo() -> Response:
     return response
 
 
+@blueprint.route("/favicon.ico")
+def favicon() -> Response:
+    """The clinic's logo as the browser tab's icon (nothing when there is no logo)."""
+    if clinic().logo_path is None:
+        return Response(status=204)
+    return logo()
+
+
 @blueprint.route("/fonts/<name>")
 def font(name: str) -> Response:
     if name not in WEB_FONTS:

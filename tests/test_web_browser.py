@@ -1,0 +1,154 @@
+"""End to end in real headless Chromium: `handouts serve`, then what reception does.
+
+Playwright drives Debian's Chromium (``/usr/bin/chromium``, or ``$HANDOUTS_CHROMIUM``);
+`.ci/run` installs it. Set HANDOUTS_UPDATE_SCREENSHOTS=1 to refresh the screenshot in docs/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pdfcheck import text
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = os.environ.get("HANDOUTS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`handouts serve` on the demo clinic, as reception would start it."""
+    port = free_port()
+    home = tmp_path_factory.mktemp("home")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "serve", "--port", str(port)],
+        env={**os.environ, "HANDOUTS_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"handouts serve did not start: {process.stdout.read()}")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+    process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), (
+        f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+        "(apt-get install chromium) or set HANDOUTS_CHROMIUM"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
+    )
+    page = context.new_page()
+    problems: list[str] = []
+    expected = "the server responded with a status of 400"  # a form sent back to be fixed
+
+    def console(message) -> None:
+        if message.type == "error" and expected not in message.text:
+            problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    assert problems == []  # no script errors, no blocked resources
+
+
+def test_reception_previews_and_downloads_a_named_patients_leaflet(server, page, tmp_path):
+    page.goto(server + "/")
+    expect(page.get_by_role("heading", name="Make a leaflet")).to_be_visible()
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input:not([type=hidden]), select')]"
+        ".filter(field => field.labels.length === 0).map(field => field.name)"
+    )
+    assert unlabelled == []
+
+    page.get_by_label("Find a treatment").fill("micro")
+    expect(page.locator("#treatment-list > li:visible")).to_have_count(2)  # and PRP
+    page.get_by_label("Microneedling", exact=False).first.check()
+    page.get_by_label("Patient's name").fill("Amira Haddad")
+    page.get_by_label("Appointment date").fill("2026-12-03")
+    page.get_by_label("Time", exact=True).fill("14:30")
+    page.get_by_label("Practitioner").fill("Dr Priya Shah")
+    if os.environ.get("HANDOUTS_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=DOCS / "web-app.png", full_page=True)
+    page.get_by_role("button", name="Preview leaflet").click()
+
+    expect(page.get_by_role("heading", name="Microneedling: patient information")).to_be_visible()
+    expect(page.get_by_text("For Amira Haddad")).to_be_visible()
+    pages = page.locator(".sheet img")
+    expect(pages).to_have_count(2)
+    assert page.evaluate("[...document.images].every(image => image.naturalWidth > 0)")
+    if os.environ.get("HANDOUTS_UPDATE_SCREENSHOTS"):
+        page.screenshot(path=DOCS / "web-app-preview.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == "2026-12-03_Amira-Haddad_microneedling.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    words = text(saved)
+    assert "Amira Haddad" in words and "Dr Priya Shah" in words and "Microneedling" in words
+
+    with page.expect_response(lambda response: "print=1" in response.url) as printed:
+        page.get_by_role("button", name="Print").click()
+    assert printed.value.status == 200
+    assert printed.value.headers["content-type"] == "application/pdf"
+    assert printed.value.headers["content-disposition"].startswith("inline")
+
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("cell", name="Amira Haddad").first).to_be_visible()
+
+
+def test_the_search_box_says_when_nothing_matches(server, page):
+    page.goto(server + "/")
+    page.get_by_label("Find a treatment").fill("tattoo removal")
+    expect(page.get_by_text("No treatment matches that.")).to_be_visible()
+    page.get_by_label("Find a treatment").fill("")
+    expect(page.locator("#treatment-list > li:visible")).to_have_count(10)
+
+
+def test_a_mistake_is_explained_and_the_typing_kept(server, page):
+    page.goto(server + "/")
+    page.get_by_label("Patient's name").fill("Lucía Pérez")
+    page.get_by_role("button", name="Preview leaflet").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Treatment: choose at least one treatment.")
+    expect(alert).to_be_focused()
+    expect(page.get_by_label("Patient's name")).to_have_value("Lucía Pérez")
