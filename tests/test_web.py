@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import waitress
@@ -19,6 +26,7 @@ from smtp_server import SmtpServer
 
 from handouts.cli import cli
 from handouts.errors import HandoutsError
+from handouts.theme import contrast_ratio, readable_shade
 from handouts.web import create_app
 from handouts.web.auth import check_binding, is_loopback
 
@@ -90,6 +98,22 @@ def test_brand_colours_and_logo_come_from_the_clinic(client):
     with client.get("/fonts/AtkinsonHyperlegible-Regular.ttf") as font:
         assert font.status_code == 200
     assert client.get("/fonts/..%2Fbase.css").status_code == 404
+
+
+def test_a_light_brand_colour_is_darkened_for_readable_buttons_and_links(clinic_kit, tmp_path):
+    kit = clinic_kit(
+        {"clinic.yaml": "name: Sunny Clinic\nphone: 01632 960 001\ncolors:\n  primary: '#f5c542'\n"}
+    )
+    css = create_app(kit, cache_dir=tmp_path).test_client().get("/brand.css").get_data(as_text=True)
+    primary = re.search(r"--primary: (#[0-9a-f]{6});", css).group(1)
+    assert primary != "#f5c542"
+    assert 4.5 <= contrast_ratio(primary, "#ffffff") < 4.7  # dark enough, and no darker
+
+
+def test_contrast_ratio_matches_wcag_examples():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    assert readable_shade("#1d5c63") == "#1d5c63"  # the demo colour already passes
 
 
 def test_a_named_patients_leaflet_is_previewed_downloaded_and_recorded(client):
@@ -407,6 +431,17 @@ def test_serve_on_all_addresses_without_a_token_refuses_to_start(monkeypatch):
     )
 
 
+def test_serve_on_a_port_in_use_fails_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: --host 127.0.0.1 --port {port}: cannot listen there")
+    assert result.stderr.endswith("is handouts already running? Choose another --port\n")
+
+
 def test_serve_with_a_broken_kit_fails_in_one_line(clinic_kit):
     kit = clinic_kit({"clinic.yaml": "name: Test\n"})
     result = CliRunner().invoke(cli, ["serve", "--clinic", str(kit)])
@@ -449,3 +484,56 @@ def test_email_from_the_preview_is_sent_once(mail_kit, certificate, tmp_path):
         CliRunner().invoke(cli, ["history", "--clinic", str(kit), "--json"]).stdout
     )
     assert [record["channel"] for record in history] == ["email"]
+
+
+# Worker processes ----------------------------------------------------------------------
+
+WORKER_PARENT = """
+import sys, time
+from pathlib import Path
+from handouts.paths import DEMO_CLINIC_DIR
+from handouts.web.leaflets import LeafletMaker
+maker = LeafletMaker(DEMO_CLINIC_DIR, Path(sys.argv[1]), workers=2)
+maker.warm_up()
+print(" ".join(str(pid) for pid in maker._pool._processes), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
+def test_workers_exit_when_the_server_is_killed(tmp_path):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WORKER_PARENT, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    with parent:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM")
+def test_serve_stops_cleanly_on_sigterm(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "serve", "--port", str(port)],
+        env={**os.environ, "HANDOUTS_HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    with server:
+        assert server.stdout.readline().startswith("Leaflets for reception: http://127.0.0.1:")
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        assert server.stdout.read() == "Stopped.\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -12,14 +12,48 @@ BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 """Shared by every paper size, before ``page-<paper>.css`` and the kit's ``extra.css``."""
 
 
-def mix_with_white(hex_colour: str, amount: float) -> str:
-    """``hex_colour`` at ``amount`` strength over white: a tint for backgrounds."""
+WCAG_AA_TEXT = 4.5
+"""Contrast ratio WCAG 2 level AA asks for body text."""
+
+
+def _channels(hex_colour: str) -> list[int]:
     digits = hex_colour.lstrip("#")
     if len(digits) == 3:
         digits = "".join(char * 2 for char in digits)
-    channels = [int(digits[index : index + 2], 16) for index in (0, 2, 4)]
-    mixed = [round(255 - (255 - channel) * amount) for channel in channels]
-    return "#" + "".join(f"{channel:02x}" for channel in mixed)
+    return [int(digits[index : index + 2], 16) for index in (0, 2, 4)]
+
+
+def _hex(channels: list[float]) -> str:
+    return "#" + "".join(f"{round(channel):02x}" for channel in channels)
+
+
+def mix_with_white(hex_colour: str, amount: float) -> str:
+    """``hex_colour`` at ``amount`` strength over white: a tint for backgrounds."""
+    return _hex([255 - (255 - channel) * amount for channel in _channels(hex_colour)])
+
+
+def _luminance(hex_colour: str) -> float:
+    linear = [
+        value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+        for value in (channel / 255 for channel in _channels(hex_colour))
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two hex colours, from 1 (none) to 21 (black on white)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def readable_shade(hex_colour: str, background: str = "#ffffff") -> str:
+    """``hex_colour``, darkened just enough for text on ``background`` to reach WCAG AA."""
+    channels = _channels(hex_colour)
+    for step in range(101):
+        shade = _hex([channel * (1 - step / 100) for channel in channels])
+        if contrast_ratio(shade, background) >= WCAG_AA_TEXT:
+            return shade
+    return "#000000"
 
 
 def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:

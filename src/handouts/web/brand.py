@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, send_from_directory
 
 from ..paths import builtin_dir
-from ..theme import mix_with_white
+from ..theme import mix_with_white, readable_shade
 from .state import clinic
 
 blueprint = Blueprint("brand", __name__)
@@ -18,13 +18,18 @@ WEB_FONTS = {
 
 @blueprint.route("/brand.css")
 def stylesheet() -> Response:
-    """The clinic's colours as CSS variables, used by ``static/app.css``."""
+    """The clinic's colours as CSS variables, used by ``static/app.css``.
+
+    The primary colour carries white text and links on white, so a light brand colour is
+    darkened to a shade with WCAG AA contrast.
+    """
     colours = clinic().colors
+    primary = readable_shade(colours.primary)
     css = (
         ":root {\n"
-        f"  --primary: {colours.primary};\n"
-        f"  --primary-tint: {mix_with_white(colours.primary, 0.08)};\n"
-        f"  --primary-soft: {mix_with_white(colours.primary, 0.22)};\n"
+        f"  --primary: {primary};\n"
+        f"  --primary-tint: {mix_with_white(primary, 0.08)};\n"
+        f"  --primary-soft: {mix_with_white(primary, 0.22)};\n"
         f"  --accent: {colours.accent};\n"
         f"  --accent-tint: {mix_with_white(colours.accent, 0.15)};\n"
         "}\n"

@@ -213,6 +213,26 @@ def _page_images(pdf: bytes) -> tuple[bytes, ...]:
     return tuple(images)
 
 
+def _start_worker() -> None:
+    """In a new worker: leave Ctrl+C to the server, and never outlive it.
+
+    The server stops its workers in order; if it is killed instead, each worker sees
+    its parent go and exits, so no orphans are left behind.
+    """
+    import signal
+    from multiprocessing.connection import wait
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+
+        def exit_with_parent() -> None:
+            wait([parent.sentinel])
+            os._exit(0)
+
+        threading.Thread(target=exit_with_parent, daemon=True).start()
+
+
 def _warm_up() -> None:
     """In a new worker: load WeasyPrint and the fonts before the first leaflet is asked for."""
     import pypdfium2  # noqa: F401
@@ -248,6 +268,7 @@ class LeafletMaker:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     max_tasks_per_child=200,  # keeps a long-running server's memory flat
+                    initializer=_start_worker,
                 )
             return self._pool
 
