@@ -143,3 +143,15 @@ def test_outbox_keeps_two_letters_for_the_same_day(mail_kit, tmp_path):
     )
     report = run_email(csv_file, kit, outbox=tmp_path / "out")
     assert len({path.name for path in report.written}) == 2
+
+
+def test_a_letter_is_the_same_letter_whatever_order_its_treatments_come_in():
+    from handouts.appointments import Appointment
+    from handouts.batch import AppointmentRow
+    from handouts.mail import _letter_key
+
+    visit = Appointment("Amira Haddad", dt.date(2026, 12, 3))
+    first = AppointmentRow(2, ("microneedling", "dermaplaning"), visit, "a@example.com", None)
+    second = AppointmentRow(9, ("dermaplaning", "microneedling"), visit, "A@example.com", "es")
+    assert _letter_key(first, "leaflet") == _letter_key(second, "leaflet")
+    assert _letter_key(first, "leaflet") != _letter_key(first, "aftercare")

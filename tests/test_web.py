@@ -116,6 +116,14 @@ def test_contrast_ratio_matches_wcag_examples():
     assert readable_shade("#1d5c63") == "#1d5c63"  # the demo colour already passes
 
 
+def test_a_file_removed_while_fingerprinting_is_skipped(tmp_path):
+    from handouts.paths import fingerprint
+
+    (tmp_path / "kept.css").write_text("p {}")
+    (tmp_path / "broken-link.css").symlink_to(tmp_path / "gone.css")
+    assert [Path(entry[0]).name for entry in fingerprint(tmp_path)] == ["kept.css"]
+
+
 def test_a_named_patients_leaflet_is_previewed_downloaded_and_recorded(client):
     response = make_preview(
         client, patient="Zainab Okafor", date="2026-12-03", time="14:30", practitioner="Dr Shah"
@@ -174,6 +182,8 @@ def test_patient_values_are_shown_as_text_never_run(client):
         ({"paper": "b5"}, "Paper: &#39;b5&#39; is not one of a4, letter, a5."),
         ({"patient": "김민지"}, "Patient: no bundled font can print"),
         ({"patient": "x" * 201}, "Patient: longer than 200 characters."),
+        ({"patient": "Amira \u202eHaddad"}, "Patient: contains hidden direction marks"),
+        ({"patient": "\u200b\u200b"}, "Patient: has no letters; type the name."),
         ({"email": "not-an-address"}, "Email: &#39;not-an-address&#39; is not an email address."),
         ({"treatment": "../../etc/passwd"}, "Unknown treatment &#39;../../etc/passwd&#39;"),
     ],
@@ -303,6 +313,19 @@ def test_the_second_request_is_served_from_the_cache(tmp_path):
     assert maker._pool is None
 
 
+def test_an_edit_to_a_kit_template_or_picture_shows_at_once(clinic_kit, tmp_path):
+    kit = clinic_kit({"templates/partials/callout.html": "<p>MARKER-ONE</p>"}, base="demo")
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    client = app.test_client()
+    try:
+        before = pdf_text(client.get("/api/leaflet.pdf?treatment=dermaplaning").data)
+        (kit / "templates/partials/callout.html").write_text("<p>MARKER-TWO</p>")
+        after = pdf_text(client.get("/api/leaflet.pdf?treatment=dermaplaning").data)
+    finally:
+        app.extensions["handouts"].maker.close()
+    assert "MARKER-ONE" in before and "MARKER-TWO" in after
+
+
 def test_an_edit_to_the_kit_shows_at_once(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
     app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
@@ -391,7 +414,10 @@ def test_signing_in_and_out(locked):
     assert locked.get("/history").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\r\nX:1"],
+)
 def test_sign_in_never_sends_people_to_another_site(locked, target):
     token = csrf_token(locked, "/login")
     signed = locked.post("/login", data={"csrf_token": token, "token": TOKEN, "next": target})
@@ -400,6 +426,39 @@ def test_sign_in_never_sends_people_to_another_site(locked, target):
 
 def test_login_is_not_needed_without_a_token(client):
     assert client.get("/login?next=/history").headers["Location"] == "/history"
+    assert client.get("/login?next=/%09/evil.example").headers["Location"] == "/"
+    assert client.get("/login?next=/%0d%0aX:1").headers["Location"] == "/"
+
+
+def test_a_signed_out_session_cookie_no_longer_works(locked):
+    token = csrf_token(locked, "/login")
+    locked.post("/login", data={"csrf_token": token, "token": TOKEN, "next": "/"})
+    copied = locked.get_cookie("session").value
+    locked.post("/logout", data={"csrf_token": csrf_token(locked, "/history")})
+    locked.set_cookie("session", copied)
+    assert locked.get("/history").status_code == 302
+
+
+def test_other_websites_cannot_reach_the_app(client):
+    # DNS rebinding: a page on another name that resolves to 127.0.0.1.
+    rebound = client.get("/history", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 400
+    # A link, image or form on another website (browsers say where a request comes from).
+    cross = client.get(
+        "/api/leaflet.pdf?treatment=microneedling&patient=Fake",
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403
+    assert "only answers its own pages" in cross.get_json()["error"]
+    same = client.get("/api/treatments", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200
+
+
+def test_a_head_request_is_not_recorded_as_a_leaflet_handed_over(client):
+    query = "/api/leaflet.pdf?treatment=microneedling&patient=Head+Only+Patient"
+    assert client.head(query).status_code == 200
+    history = client.get("/history?patient=head+only").get_data(as_text=True)
+    assert "No leaflets for" in history
 
 
 @pytest.mark.parametrize(
@@ -471,8 +530,8 @@ def test_email_from_the_preview_is_sent_once(mail_kit, certificate, tmp_path):
             )
     finally:
         app.extensions["handouts"].maker.close()
-    assert "Sent to amira@example.com." in first.get_data(as_text=True)
-    assert "already emailed to amira@example.com" in again.get_data(as_text=True)
+    assert "Sent. The patient will get the leaflet" in first.get_data(as_text=True)
+    assert "already emailed to that address" in again.get_data(as_text=True)
     assert "Type the patient&#39;s email address" in bad.get_data(as_text=True)
     assert len(inbox.messages) == 1
     message = inbox.messages[0]

@@ -15,6 +15,8 @@ from pathlib import Path
 from .glyphs import missing_characters
 
 MAX_NAME_LENGTH = 200
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Invisible characters that reorder the text around them: a name never needs them."""
 UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w]+")
 
 
@@ -54,6 +56,12 @@ def _clean(field: str, value: str | None, extra_font: Path | None) -> str | None
         raise AppointmentError(f"{field}: longer than {MAX_NAME_LENGTH} characters")
     if any(unicodedata.category(character) == "Cc" for character in value):
         raise AppointmentError(f"{field}: contains control characters")
+    if any(character in BIDI_CONTROLS for character in value):
+        raise AppointmentError(
+            f"{field}: contains hidden direction marks; type the name again without pasting"
+        )
+    if not any(character.isalnum() for character in value):
+        raise AppointmentError(f"{field}: has no letters; type the name")
     missing = missing_characters(value, extra_font)
     if missing:
         shown = " ".join(missing[:5])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 from babel import Locale
@@ -22,7 +24,7 @@ from .errors import ContentError, HandoutsError, HandoutsWarning
 from .history import LeafletRecord, now, record_leaflets
 from .labels import fill, load_labels
 from .markup import UnsafeImageError, markdown_to_html
-from .paths import builtin_dir, display_path, file_url_path, resource_roots
+from .paths import builtin_dir, display_path, file_url_path, fingerprint, resource_roots
 from .templating import fill_placeholders, placeholder_values, render_template, template_folders
 from .theme import brand_css, stylesheet_urls
 
@@ -358,13 +360,25 @@ def write_pdf(
     return BuildResult(target, pdf.pages, handout, record)
 
 
+FILE_URL = re.compile(r'(?:src|href)="(file:[^"]+)"')
+
+
 def _input_key(html: str, stylesheets: list[str], clinic: Clinic) -> str:
+    """Digest of the HTML and the bytes of every file it draws on.
+
+    That is the stylesheets, the logo and font and every picture the HTML links, by
+    content, and every other kit file (what kit CSS or templates point to) by name, size
+    and time.
+    """
     digest = hashlib.sha256(f"handouts {__version__}\0{html}".encode())
-    for path in [file_url_path(url) for url in stylesheets]:
-        digest.update(path.read_bytes())
-    for path in (clinic.logo_path, clinic.font_path):
+    paths = [file_url_path(url) for url in stylesheets]
+    paths += [clinic.logo_path, clinic.font_path]
+    paths += [file_url_path(unescape(url)) for url in FILE_URL.findall(html)]
+    for path in dict.fromkeys(paths):
         if path is not None and path.is_file():
-            digest.update(path.read_bytes())
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    if clinic.kit_dir is not None:
+        digest.update(repr(fingerprint(clinic.kit_dir)).encode())
     return digest.hexdigest()
 
 

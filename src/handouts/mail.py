@@ -85,14 +85,15 @@ def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: in
     return letters
 
 
-def _letter_key(row: AppointmentRow, kind: Kind) -> str:
+def _letter_key(row: AppointmentRow, kind: Kind, day: date | None = None) -> str:
+    """The same for the same letter, however it is asked for (CSV or web, any order)."""
     appointment = row.appointment
     parts = [
         kind,
         (row.email or "").lower(),
         appointment.patient or "",
-        ";".join(row.treatments),
-        str(appointment.date),
+        ";".join(sorted(row.treatments)),
+        str(appointment.date or day),
         str(appointment.time),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -300,7 +301,8 @@ def email_leaflet(
     """
     if not can_send(clinic):
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) to send email")
-    letter = Letter(row, "leaflet", _letter_key(row, "leaflet"))
+    # Without an appointment date, the same leaflet may go to the same address once a day.
+    letter = Letter(row, "leaflet", _letter_key(row, "leaflet", day=date.today()))
     mailer = _Mailer(clinic)
     try:
         return send_letter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -51,16 +52,24 @@ def inside(path: Path, roots: list[Path]) -> bool:
     return any(path.is_relative_to(root.resolve()) for root in roots)
 
 
-IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".html", ".png")
-"""Files a kit may gather that never change how a leaflet looks."""
+IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".sqlite-wal")
+"""Files a kit gathers (leaflets made, emails, the history) that never shape a leaflet.
+
+Pictures (``.png``) and templates (``.html``) do, so they always count.
+"""
 
 
 def fingerprint(folder: Path) -> tuple:
     """Name, size and time of every file that can shape a leaflet in ``folder``."""
     files = []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
+        if path.name.endswith(IGNORED_SUFFIXES):
+            continue
+        try:
             info = path.stat()
+        except OSError:  # removed while we looked (an editor's temporary file)
+            continue
+        if stat.S_ISREG(info.st_mode):
             files.append((str(path), info.st_size, info.st_mtime_ns))
     return tuple(files)
 

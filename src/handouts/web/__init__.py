@@ -17,7 +17,7 @@ from ..errors import HandoutsError
 from ..mail import can_send
 from ..paths import data_folder
 from . import api, auth, brand, pages
-from .auth import TOKEN_VARIABLE, signed_in
+from .auth import LOOPBACK_NAMES, TOKEN_VARIABLE, check_token, signed_in
 from .leaflets import LeafletMaker
 from .previews import PreviewStore
 from .state import WebState, clinic
@@ -45,6 +45,7 @@ def create_app(
     kit_dir = load_clinic(clinic_dir).kit_dir  # a broken clinic.yaml stops here, clearly
     if token is None:
         token = os.environ.get(TOKEN_VARIABLE) or None
+    check_token(token)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
@@ -54,7 +55,11 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
+        # Without an access code only this computer may connect; refusing other host
+        # names stops a web page from reaching the app through DNS rebinding.
+        TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
     )
+    app.extensions["handouts_sessions"] = set()
     maker = LeafletMaker(kit_dir, cache_dir or data_folder() / "cache", workers)
     app.extensions["handouts"] = WebState(kit_dir, maker, PreviewStore())
     CSRFProtect(app)

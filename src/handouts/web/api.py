@@ -57,5 +57,6 @@ def leaflet():
         made = state().maker.make(leaflet_request, previews=False)
     except RenderFailed as error:
         return _error(500, f"the clinic kit cannot make this leaflet: {error}")
-    record_leaflets(clinic(), [made.record])
+    if request.method == "GET":  # a HEAD request hands nothing over
+        record_leaflets(clinic(), [made.record])
     return pdf_response(made.pdf, made.file_name, inline=request.args.get("download") != "1")

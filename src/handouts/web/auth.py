@@ -7,13 +7,14 @@ or, for scripts, as ``Authorization: Bearer <token>``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
-import time
+import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     jsonify,
     redirect,
@@ -37,6 +38,9 @@ OPEN_ENDPOINTS = {
 }
 """Pages anyone may load: the sign-in form and what it needs to look right."""
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+"""Host names a browser on this computer uses to reach an app bound to loopback."""
+
 blueprint = Blueprint("auth", __name__)
 
 
@@ -50,12 +54,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_binding(host: str, token: str | None) -> None:
-    """Refuse to serve other machines without an access code, or with a short one."""
-    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+def check_token(token: str | None) -> None:
+    """Refuse an access code that is too short to resist guessing."""
+    if token is not None and len(token.strip()) < MIN_TOKEN_LENGTH:
         raise HandoutsError(
             f"{TOKEN_VARIABLE}: use at least {MIN_TOKEN_LENGTH} characters, e.g. four random words"
         )
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse to serve other machines without an access code, or with a short one."""
+    check_token(token)
     if not is_loopback(host) and not token:
         raise HandoutsError(
             f"--host {host}: other computers could open the leaflets and patient names; "
@@ -63,13 +72,13 @@ def check_binding(host: str, token: str | None) -> None:
         )
 
 
-def _token_tag(token: str) -> str:
-    """What the session keeps: changing the access code signs everyone out."""
-    return hashlib.sha256(f"handouts web\0{token}".encode()).hexdigest()
-
-
 def _matches(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
+
+
+def _signed_in_sessions() -> set[str]:
+    """Ids of the browser sessions signed in since the app started (sign out removes one)."""
+    return current_app.extensions["handouts_sessions"]
 
 
 def signed_in() -> bool:
@@ -78,13 +87,17 @@ def signed_in() -> bool:
     if not token:
         return True
     header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer " and _matches(header[7:].strip(), token):
-        return True
-    return session.get("access") == _token_tag(token)
+    if header[:7].lower() == "bearer ":
+        given = header[7:].strip().encode("latin-1").decode("utf-8", "replace")
+        return _matches(given, token.strip())
+    return session.get("access") in _signed_in_sessions()
 
 
 @blueprint.before_app_request
 def require_access():
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # Another website's page (a link, an image, a form) must not reach patient data.
+        abort(403, "This app only answers its own pages. Open it from its address instead.")
     if request.endpoint in OPEN_ENDPOINTS or signed_in():
         return None
     if request.path.startswith("/api/"):
@@ -96,8 +109,15 @@ def require_access():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an address elsewhere (``//evil``, ``https://``)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Only a path on this site: never an address elsewhere (``//evil``, tabs, backslashes)."""
+    if (
+        target
+        and target.startswith("/")
+        and not any(character in target for character in "\\\t\r\n")
+        and target.isprintable()
+        and not urlsplit(target).netloc
+        and not target.startswith("//")
+    ):
         return target
     return url_for("pages.index")
 
@@ -110,11 +130,11 @@ def login():
         return redirect(target)
     error = None
     if request.method == "POST":
-        if _matches(request.form.get("token", ""), token):
+        if _matches(request.form.get("token", "").strip(), token.strip()):
             session.clear()
-            session["access"] = _token_tag(token)
+            session["access"] = secrets.token_urlsafe(24)
+            _signed_in_sessions().add(session["access"])
             return redirect(target, code=303)
-        time.sleep(0.5)  # slows down guessing
         error = "That access code is not right. Check it with your clinic manager."
     status = 401 if error else 200
     return render_template("login.html", error=error, next=target), status
@@ -122,5 +142,6 @@ def login():
 
 @blueprint.route("/logout", methods=["POST"])
 def logout():
+    _signed_in_sessions().discard(session.get("access", ""))
     session.clear()
     return redirect(url_for("auth.login"), code=303)

@@ -401,16 +401,19 @@ class LeafletMaker:
             }
             (staging / "leaflet.json").write_text(json.dumps(meta), encoding="utf-8")
             staging.rename(target)
+            self._prune_disk()
         except OSError:  # full disk, or another thread stored it first
             shutil.rmtree(staging, ignore_errors=True)
-            return
-        self._prune_disk()
 
     def _prune_disk(self) -> None:
-        entries = sorted(
-            (entry for entry in self.cache_dir.iterdir() if not entry.name.startswith(".")),
-            key=lambda entry: entry.stat().st_mtime,
-            reverse=True,
-        )
-        for stale in entries[self.disk_entries :]:
+        """Keep the most recently used entries; another thread may be pruning too."""
+        entries = []
+        for entry in self.cache_dir.iterdir():
+            try:
+                if not entry.name.startswith("."):
+                    entries.append((entry.stat().st_mtime, entry))
+            except OSError:
+                continue
+        entries.sort(reverse=True)
+        for _, stale in entries[self.disk_entries :]:
             shutil.rmtree(stale, ignore_errors=True)

@@ -42,6 +42,7 @@ blueprint = Blueprint("pages", __name__)
 
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5 (half of A4)"}
 HISTORY_ROWS = 100
+MAX_EMAIL_LENGTH = 254
 CHANNEL_NAMES = {"build": "Built", "batch": "Batch", "email": "Email", "web": "Web app"}
 
 
@@ -107,7 +108,7 @@ def make_preview():
     email = (values.get("email") or [""])[0].strip() or None
     try:
         leaflet_request = read_request(values, clinic())
-        if email and not EMAIL.fullmatch(email):
+        if email and (len(email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(email)):
             raise BadRequest(f"email: {email[:60]!r} is not an email address")
         leaflet = state().maker.make(leaflet_request)
     except (BadRequest, UnknownTreatment) as error:
@@ -183,7 +184,8 @@ def download(preview_id: str) -> Response:
     """The PDF: as a download, or with ``?print=1`` shown in the page to print."""
     found = _preview(preview_id)
     printing = request.args.get("print") == "1"
-    record_leaflets(clinic(), [found.leaflet.record])
+    if request.method == "GET":  # a HEAD request hands nothing over
+        record_leaflets(clinic(), [found.leaflet.record])
     return pdf_response(found.leaflet.pdf, found.leaflet.file_name, inline=printing)
 
 
@@ -203,7 +205,7 @@ def send_email(preview_id: str):
     found = _preview(preview_id)
     back = redirect(url_for("pages.preview", preview_id=preview_id), code=303)
     address = request.form.get("email", "").strip()
-    if not EMAIL.fullmatch(address):
+    if len(address) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(address):
         flash("Type the patient's email address, e.g. name@example.com.", "error")
         return back
     current = clinic()
@@ -216,10 +218,11 @@ def send_email(preview_id: str):
     except HandoutsError as error:
         flash(f"Not sent: {error.message}", "error")
         return back
+    # The message goes in the (signed, not encrypted) session cookie: no address in it.
     if sent:
-        flash(f"Sent to {address}.", "success")
+        flash("Sent. The patient will get the leaflet by email in a few minutes.", "success")
     else:
-        flash(f"Not sent again: this leaflet was already emailed to {address}.", "info")
+        flash("Not sent again: this leaflet was already emailed to that address.", "info")
     return back
 
 
