@@ -102,3 +102,25 @@ def assert_footer_clear_of_body(pdf: Path | bytes) -> None:
         footer_top = min(run.baseline - run.size for run in footer)
         body_bottom = max(run.baseline + 0.3 * run.size for run in body)
         assert body_bottom < footer_top, f"page {index + 1}: body text runs into the footer"
+
+
+def structure(pdf: Path | bytes) -> list[tuple[str, str | None]]:
+    """Every element of the tagged structure tree, in reading order: (type, alt text)."""
+    found: list[tuple[str, str | None]] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not hasattr(node, "get") or node.get("/Type") == "/MCR":
+            return
+        if "/S" in node:
+            alt = node.get("/Alt")
+            found.append((str(node["/S"]).lstrip("/"), str(alt) if alt is not None else None))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(reader(pdf).trailer["/Root"]["/StructTreeRoot"])
+    return found

@@ -15,6 +15,7 @@ from pdfcheck import (
     has_attachments,
     page_size_mm,
     reader,
+    structure,
     text,
     text_runs,
 )
@@ -76,6 +77,21 @@ def test_metadata_title_author_subject_language(demo_leaflet):
     assert info.author == "Northbank Skin Clinic"
     assert info.subject.startswith("Tiny needles prompt your skin")
     assert document.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+def test_leaflets_are_tagged_pdf_ua_1(demo_leaflet):
+    result, _ = demo_leaflet
+    root = reader(result.path).trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])  # title, not file name
+    tags = root["/StructTreeRoot"]
+    assert tags["/K"]  # a structure tree with content in it
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfuaid:part="1"' in xmp
+    elements = structure(result.path)
+    assert ("Figure", "Northbank Skin Clinic logo") in elements
+    kinds = [kind for kind, _ in elements]
+    assert kinds.index("H1") < kinds.index("H2")  # reading order: title, then sections
 
 
 def test_all_fonts_are_embedded_and_the_bundled_font_is_used(demo_leaflet):

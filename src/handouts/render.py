@@ -18,7 +18,7 @@ from .fetcher import KitURLFetcher
 from .paths import builtin_dir, file_url_path, fingerprint
 
 RENDER_OPTIONS: dict[str, object] = {
-    "pdf_variant": None,  # tagged PDF/UA output arrives with the accessibility work
+    "pdf_variant": "pdf/ua-1",  # tagged, with language and title: read aloud in order
     "pdf_tags": True,  # tag structure so screen readers follow the reading order
     "optimize_images": True,  # smaller attachments when leaflets are emailed
     "presentational_hints": False,  # only our stylesheets decide how it looks
