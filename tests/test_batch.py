@@ -127,7 +127,8 @@ def test_file_names_stay_inside_the_output_folder(tmp_path):
     ]
 
 
-def test_history_records_every_leaflet_and_filters_by_patient(tmp_path, in_tmp):
+def test_history_records_every_leaflet_and_filters_by_patient(tmp_path, in_tmp, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_HOME", str(tmp_path / "home"))  # a history of its own
     csv_file = write_csv(tmp_path / "a.csv", ["Amira Haddad,,microneedling,2026-12-03,10:30,,"])
     run_batch(csv_file, output_dir=tmp_path / "out", jobs=1)
     CliRunner().invoke(cli, ["build", "chemical-peel", "--patient", "Bo Chan"])
