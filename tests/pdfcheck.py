@@ -124,3 +124,19 @@ def structure(pdf: Path | bytes) -> list[tuple[str, str | None]]:
 
     walk(reader(pdf).trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def qr_codes(pdf: Path | bytes, index: int, dpi: int = 150) -> list[str]:
+    """The text of every QR code on page ``index``, read from the page as an image."""
+    import io
+
+    import pypdfium2
+    import zxingcpp
+
+    data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
+    document = pypdfium2.PdfDocument(io.BytesIO(data))
+    try:
+        image = document[index].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
+    return [found.text for found in zxingcpp.read_barcodes(image)]

@@ -14,6 +14,7 @@ from pdfcheck import (
     fonts,
     has_attachments,
     page_size_mm,
+    qr_codes,
     reader,
     structure,
     text,
@@ -92,6 +93,32 @@ def test_leaflets_are_tagged_pdf_ua_1(demo_leaflet):
     assert ("Figure", "Northbank Skin Clinic logo") in elements
     kinds = [kind for kind, _ in elements]
     assert kinds.index("H1") < kinds.index("H2")  # reading order: title, then sections
+
+
+def test_the_qr_code_scans_to_the_booking_page_and_the_link_is_printed(demo_leaflet):
+    result, _ = demo_leaflet
+    assert qr_codes(result.path, 1) == ["https://northbank-skin.example/book"]
+    assert "Book or change an appointment online northbank-skin.example/book" in text(result.path)
+    assert ("Figure", "QR code for northbank-skin.example/book") in structure(result.path)
+
+
+def test_a_treatment_video_gets_the_qr_code(clinic_kit, tmp_path):
+    source = ContentLibrary().treatment("chemical-peel").path / "treatment.yaml"
+    kit = clinic_kit(
+        {
+            "content/chemical-peel/treatment.yaml": source.read_text()
+            + "video_url: https://videos.example/peel\n"
+        },
+        base="demo",
+    )
+    result = build_handout(["chemical-peel"], kit, tmp_path / "peel.pdf")
+    assert qr_codes(result.path, result.pages - 1) == ["https://videos.example/peel"]
+    assert "Watch a short video about this treatment videos.example/peel" in text(result.path)
+
+
+def test_no_booking_page_no_qr_code(clinic_kit, tmp_path):
+    result = build_handout(["dermaplaning"], clinic_kit(), tmp_path / "plain.pdf")
+    assert qr_codes(result.path, result.pages - 1) == []
 
 
 def test_all_fonts_are_embedded_and_the_bundled_font_is_used(demo_leaflet):

@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 from click.testing import CliRunner
-from pdfcheck import assert_footer_clear_of_body, fonts, text
+from pdfcheck import assert_footer_clear_of_body, fonts, qr_codes, text
 
 from handouts import assemble_html, build_handout, load_clinic
 from handouts.appointments import Appointment
@@ -30,6 +30,10 @@ def test_panel_shows_name_date_time_practitioner_and_booking(tmp_path, weasyprin
     ):
         assert expected in content
     assert result.pages == 2 and weasyprint_log == []
+    # The booking QR code sits in the panel, so it is not repeated at the end.
+    assert qr_codes(result.path, 0) == ["https://northbank-skin.example/book"]
+    assert qr_codes(result.path, 1) == []
+    assert "Book or change an appointment online" not in content
 
 
 def test_panel_speaks_the_leaflet_language(tmp_path):

@@ -25,6 +25,7 @@ from .history import LeafletRecord, now, record_leaflets
 from .labels import fill, load_labels
 from .markup import UnsafeImageError, markdown_to_html
 from .paths import builtin_dir, display_path, file_url_path, fingerprint, resource_roots
+from .qr import QrCode, qr_code
 from .templating import fill_placeholders, placeholder_values, render_template, template_folders
 from .theme import brand_css, stylesheet_urls
 
@@ -121,6 +122,8 @@ class LeafletContext:
     """Footer line: each treatment's content version and review date."""
     appointment: AppointmentPanel | None = None
     """The "Your appointment" panel of a personal copy, or None."""
+    qr: QrCode | None = None
+    """The QR code: the treatment's video, else the clinic's booking page, or None."""
     handouts_version: str = __version__
 
     def as_dict(self) -> dict[str, object]:
@@ -185,6 +188,17 @@ def _content_versions(
             fill(labels["content_version"], title=treatment.title, version=version, date=when)
         )
     return " · ".join(parts)
+
+
+def _qr(
+    loaded: list[tuple[Treatment, list[Block]]], clinic: Clinic, labels: dict[str, str]
+) -> QrCode | None:
+    """One treatment with a video: its video; otherwise the booking page, if any."""
+    if len(loaded) == 1 and loaded[0][0].meta.video_url:
+        return qr_code(loaded[0][0].meta.video_url, labels["qr_video"], "video")
+    if clinic.booking_url:
+        return qr_code(clinic.booking_url, labels["qr_booking"])
+    return None
 
 
 def _warn_untranslated(treatment: RenderedTreatment, language: str) -> None:
@@ -275,6 +289,7 @@ def assemble_html(
         appointment=appointment_panel(appointment, clinic, labels, language)
         if appointment
         else None,
+        qr=_qr(loaded, clinic, labels),
     )
     html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
     return Handout(

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from .config import WebAddress
 from .errors import ContentError
 from .paths import builtin_dir, display_path
 from .yamlio import parse_yaml, schema_error_lines
@@ -114,6 +115,8 @@ class TreatmentMeta(BaseModel):
     also_known_as: Annotated[list[str], BeforeValidator(_as_list)] = []
     summary: str = Field(min_length=1)
     blocks: Annotated[list[str], AfterValidator(_block_names)] = Field(min_length=1)
+    video_url: WebAddress = None
+    """A video about the treatment; its QR code replaces the booking one on the leaflet."""
 
 
 @dataclass(frozen=True)
