@@ -91,13 +91,13 @@ def body_size(runs: list[TextRun]) -> float:
 FOOTER_MAX_PT = 8.5
 
 
-def assert_footer_clear_of_body(pdf: Path | bytes) -> None:
+def assert_footer_clear_of_body(pdf: Path | bytes, footer_max_pt: float = FOOTER_MAX_PT) -> None:
     """On every page, the lowest body line ends above the footer's first line."""
     for index in range(len(reader(pdf).pages)):
         runs = text_runs(pdf, index)
         half = float(reader(pdf).pages[index].mediabox.height) / 2
-        footer = [run for run in runs if run.size <= FOOTER_MAX_PT and run.baseline > half]
-        body = [run for run in runs if run.size > FOOTER_MAX_PT]
+        footer = [run for run in runs if run.size <= footer_max_pt and run.baseline > half]
+        body = [run for run in runs if run.size > footer_max_pt]
         assert footer and body
         footer_top = min(run.baseline - run.size for run in footer)
         body_bottom = max(run.baseline + 0.3 * run.size for run in body)

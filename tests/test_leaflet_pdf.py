@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
+from datetime import date, time
 
 import pytest
 from conftest import block_file
@@ -22,6 +24,7 @@ from pdfcheck import (
 )
 
 from handouts import build_handout
+from handouts.appointments import Appointment
 from handouts.content import ContentLibrary
 
 SECTION_TITLES = [
@@ -154,6 +157,31 @@ def test_body_text_is_at_least_12pt_on_every_page(demo_leaflet):
     result, _ = demo_leaflet
     for index in range(result.pages):
         assert body_size(text_runs(result.path, index)) >= 12
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter", "a5"])
+def test_large_print_is_16pt_with_roomy_lines_on_every_page(tmp_path, paper):
+    appointment = Appointment("Amira Haddad", date(2026, 12, 3), time(10, 30), "Dr Priya Shah")
+    result = build_handout(
+        ["microneedling"],
+        output=tmp_path / "large.pdf",
+        paper=paper,
+        appointment=appointment,
+        large_print=True,
+    )
+    assert result.pages > 2  # more pages are allowed; nothing shrinks to fit
+    every_page = []
+    for index in range(result.pages):
+        runs = [run for run in text_runs(result.path, index) if run.size > 10]  # not the footer
+        every_page += runs
+        assert min(run.size for run in runs) >= 13  # nothing on the page is small print
+        body = sorted({round(run.baseline, 1) for run in runs if run.size == 16})
+        gaps = [after - before for before, after in itertools.pairwise(body)]
+        if gaps:
+            assert min(gap for gap in gaps if gap > 1) >= 16 * 1.5 - 0.5  # 1.5 line spacing
+    assert body_size(every_page) == 16
+    assert_footer_clear_of_body(result.path, footer_max_pt=10)
+    assert "Amira Haddad" in text(result.path)
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter", "a5"])

@@ -257,6 +257,8 @@ def test_api_returns_the_leaflet_pdf(client):
     assert round(float(reader.pages[0].mediabox.width)) == 612  # US Letter
     assert "Lucía Pérez" in text(response.data) and "Micropunción" in text(response.data)
     assert reader.metadata.title.startswith("Micropunción")
+    large = client.get("/api/leaflet.pdf?treatment=microneedling&large_print=1")
+    assert len(PdfReader(io.BytesIO(large.data)).pages) > 2
     saved = client.get("/api/leaflet.pdf?treatment=microneedling&download=1")
     assert saved.headers["Content-Disposition"] == "attachment; filename=microneedling.pdf"
 
@@ -274,6 +276,7 @@ def test_api_returns_the_leaflet_pdf(client):
         ("treatment=microneedling&time=9pm", 400, "time: '9pm' is not a valid time"),
         ("treatment=microneedling&layout=poster", 400, "layout: 'poster' is not one of"),
         ("treatment=microneedling&colour=red", 400, "colour: unknown parameter"),
+        ("treatment=microneedling&large_print=maybe", 400, "large_print: 'maybe' is not 1 or 0"),
         ("treatment=microneedling&patient=%00", 400, "patient: contains control characters"),
         (f"treatment=microneedling&patient={'x' * 5000}", 400, "patient: longer than 200"),
         ("treatment=" + ",".join(SEVEN_TREATMENTS), 400, "treatment: at most 6 treatments"),

@@ -124,6 +124,8 @@ class LeafletContext:
     """The "Your appointment" panel of a personal copy, or None."""
     qr: QrCode | None = None
     """The QR code: the treatment's video, else the clinic's booking page, or None."""
+    large_print: bool = False
+    """Body text 16pt, one column (``large-print.css`` is among the stylesheets)."""
     handouts_version: str = __version__
 
     def as_dict(self) -> dict[str, object]:
@@ -225,10 +227,12 @@ def assemble_html(
     paper: Paper | None = None,
     language: str | None = None,
     appointment: Appointment | None = None,
+    large_print: bool = False,
 ) -> Handout:
     """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet).
 
-    With an ``appointment`` it is a personal copy with a "Your appointment" panel.
+    With an ``appointment`` it is a personal copy with a "Your appointment" panel;
+    ``large_print`` sets body text at 16pt in one column.
     """
     if not treatment_slugs:
         raise ContentError("name at least one treatment")
@@ -281,7 +285,8 @@ def assemble_html(
         content_language=content_language,
         labels=labels,
         paper=paper,
-        stylesheets=stylesheet_urls(clinic, paper),
+        stylesheets=stylesheet_urls(clinic, paper, large_print),
+        large_print=large_print,
         brand_css=brand_css(clinic, labels),
         logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
         callout_after=risks[0] if risks else all_blocks[-1].key,
@@ -334,6 +339,7 @@ def build_handout(
     language: str | None = None,
     appointment: Appointment | None = None,
     channel: str = "build",
+    large_print: bool = False,
 ) -> BuildResult:
     """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
 
@@ -343,7 +349,7 @@ def build_handout(
     under ``channel`` (build, batch, email, web).
     """
     clinic = load_clinic(clinic_dir)
-    handout = assemble_html(treatment_slugs, clinic, paper, language, appointment)
+    handout = assemble_html(treatment_slugs, clinic, paper, language, appointment, large_print)
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:

@@ -87,6 +87,9 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 )
 @click.option("--time", "hour", type=click.DateTime(["%H:%M"]), help="Appointment time, HH:MM.")
 @click.option("--practitioner", help="Who the patient will see.")
+@click.option(
+    "--large-print", is_flag=True, help="Body text 16pt at 1.5 spacing, one column (more pages)."
+)
 def build(
     treatments: tuple[str, ...],
     clinic_dir: Path | None,
@@ -98,6 +101,7 @@ def build(
     day: datetime | None,
     hour: datetime | None,
     practitioner: str | None,
+    large_print: bool,
 ) -> None:
     """Build one leaflet for one or more TREATMENTS (several make one combined leaflet).
 
@@ -122,6 +126,7 @@ def build(
         html_only=html_only,
         language=language,
         appointment=appointment or None,
+        large_print=large_print,
     )
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")

@@ -10,6 +10,7 @@ from .paths import builtin_dir
 
 BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 """Shared by every paper size, before ``page-<paper>.css`` and the kit's ``extra.css``."""
+LARGE_PRINT_STYLESHEET = "large-print.css"
 
 
 WCAG_AA_TEXT = 4.5
@@ -79,8 +80,11 @@ def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
     return Markup("\n".join(rules).replace("<", "\\3c "))
 
 
-def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
-    """Stylesheets in cascade order; each name is looked up in the kit, then built-in."""
+def stylesheet_urls(clinic: Clinic, paper: Paper, large_print: bool = False) -> list[str]:
+    """Stylesheets in cascade order; each name is looked up in the kit, then built-in.
+
+    ``large_print`` adds ``large-print.css`` after the paper's sheet.
+    """
     kit_styles = clinic.kit_dir / "styles" if clinic.kit_dir else None
     folders = [
         folder
@@ -88,7 +92,10 @@ def stylesheet_urls(clinic: Clinic, paper: Paper) -> list[str]:
         if folder is not None and folder.is_dir()
     ]
     urls = []
-    for name in (*BUILTIN_STYLESHEETS, f"page-{paper}.css"):
+    names = [*BUILTIN_STYLESHEETS, f"page-{paper}.css"]
+    if large_print:
+        names.append(LARGE_PRINT_STYLESHEET)
+    for name in names:
         path = next(folder / name for folder in folders if (folder / name).is_file())
         urls.append(path.as_uri())
     if kit_styles is not None and (kit_styles / "extra.css").is_file():

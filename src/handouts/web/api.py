@@ -21,6 +21,7 @@ LEAFLET_PARAMETERS = {
     "lang",
     "paper",
     "layout",
+    "large_print",
     "patient",
     "date",
     "time",

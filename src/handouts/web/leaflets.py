@@ -35,6 +35,7 @@ LAYOUTS = {"leaflet": "Leaflet (2 pages)"}
 """Layouts a leaflet can be made in, with the name staff see."""
 PREVIEW_DPI = 110
 MAX_TREATMENTS = 6
+YES, NO = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
 
 
 class BadRequest(ValueError):
@@ -58,6 +59,7 @@ class LeafletRequest:
     paper: str
     layout: str = "leaflet"
     appointment: Appointment = field(default_factory=Appointment)
+    large_print: bool = False
 
     @property
     def personal(self) -> bool:
@@ -77,8 +79,8 @@ def _one(values: dict[str, list[str]], name: str) -> str | None:
 
 def read_request(values: dict[str, list[str]], clinic: Clinic) -> LeafletRequest:
     """Check request parameters: ``treatment`` (repeated or comma-separated), ``lang``,
-    ``paper``, ``layout``, ``patient``, ``date`` (YYYY-MM-DD), ``time`` (HH:MM),
-    ``practitioner``.
+    ``paper``, ``layout``, ``large_print`` (1 or 0), ``patient``, ``date`` (YYYY-MM-DD),
+    ``time`` (HH:MM), ``practitioner``.
 
     Raises BadRequest naming the parameter, or UnknownTreatment.
     """
@@ -120,7 +122,17 @@ def read_request(values: dict[str, list[str]], clinic: Clinic) -> LeafletRequest
         appointment = appointment.checked(clinic.font_path)
     except AppointmentError as error:
         raise BadRequest(str(error)) from None
-    return LeafletRequest(tuple(slugs), language, paper, layout, appointment)
+    large_print = (_one(values, "large_print") or "0").lower()
+    if large_print not in ("0", "1", "on", "true", "false", "no", "yes"):
+        raise BadRequest(f"large_print: {large_print[:20]!r} is not 1 or 0")
+    return LeafletRequest(
+        tuple(slugs),
+        language,
+        paper,
+        layout,
+        appointment,
+        large_print in ("1", "on", "true", "yes"),
+    )
 
 
 def _parsed(values: dict[str, list[str]], name: str, parse: Callable, form: str):
@@ -165,7 +177,12 @@ def render_leaflet(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             handout = assemble_html(
-                request.treatments, clinic, request.paper, request.language, request.appointment
+                request.treatments,
+                clinic,
+                request.paper,
+                request.language,
+                request.appointment,
+                request.large_print,
             )
         rendered = render_pdf(
             handout.html,
@@ -329,7 +346,7 @@ class LeafletMaker:
         ]
         digest = hashlib.sha256(f"handouts {__version__}\0".encode())
         digest.update(repr((request.treatments, request.language, request.paper)).encode())
-        digest.update(request.layout.encode())
+        digest.update(f"{request.layout} large_print={request.large_print}".encode())
         for folder in folders:
             digest.update(repr(fingerprint(folder)).encode())
         return digest.hexdigest()

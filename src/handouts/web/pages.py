@@ -87,6 +87,7 @@ def _form_values(preview: Preview) -> dict[str, list[str]]:
         "lang": [req.language],
         "paper": [req.paper],
         "layout": [req.layout],
+        "large_print": ["1"] if req.large_print else [],
         "patient": [appointment.patient or ""],
         "date": [appointment.date.isoformat() if appointment.date else ""],
         "time": [appointment.time.strftime("%H:%M") if appointment.time else ""],
@@ -154,6 +155,8 @@ def _description(request_: LeafletRequest, pages: int) -> list[str]:
     names = dict(language_choices(clinic()))
     facts.append(names.get(request_.language, request_.language))
     facts.append(PAPER_NAMES[request_.paper].split(" (")[0])
+    if request_.large_print:
+        facts.append("Large print")
     facts.append(f"{pages} page{'s' if pages != 1 else ''}")
     return facts
 
