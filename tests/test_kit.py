@@ -327,3 +327,31 @@ def test_broken_clinic_yaml_is_reported_by_file(clinic_kit, in_tmp):
         "'#1f6f78')",
         "1 error, 0 warnings.",
     ]
+
+
+LIGHT_BRAND = "name: Sunny Clinic\nphone: 01632 960 001\ncolors:\n  primary: '#f5c542'\n"
+
+
+def test_check_warns_about_a_brand_colour_too_light_for_text(clinic_kit):
+    report = check_kit(clinic_kit({"clinic.yaml": LIGHT_BRAND}))
+    problems = [f.problem for f in report.findings if f.severity == "warning"]
+    assert any(
+        problem.startswith("colors: primary: #f5c542 on white has contrast 1.6:1, below the 4.5:1")
+        for problem in problems
+    )
+
+
+def test_a_light_brand_colour_prints_text_in_a_readable_shade(clinic_kit, tmp_path):
+    import pdfplumber
+
+    from handouts.theme import contrast_ratio
+
+    result = build_handout(
+        ["dermaplaning"], clinic_kit({"clinic.yaml": LIGHT_BRAND}), tmp_path / "a.pdf"
+    )
+    with pdfplumber.open(result.path) as pdf:
+        title = [char for char in pdf.pages[0].chars if char["size"] > 25]
+    red, green, blue = title[0]["non_stroking_color"]
+    colour = "#" + "".join(f"{round(channel * 255):02x}" for channel in (red, green, blue))
+    assert colour != "#f5c542"
+    assert contrast_ratio(colour, "#ffffff") >= 4.5

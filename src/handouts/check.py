@@ -18,6 +18,7 @@ from .markup import image_sources
 from .paths import display_path, file_url_path, inside, resource_roots
 from .readability import MAX_GRADE, MAX_SMOG, measure
 from .scaffold import EXAMPLE_VALUES
+from .theme import WCAG_AA_TEXT, contrast_ratio, readable_shade
 
 REVIEW_WARNING_DAYS = 60
 """A review due within this many days is a warning."""
@@ -160,6 +161,16 @@ def _check_translation(
 
 
 def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
+    primary = clinic.colors.primary
+    ratio = contrast_ratio(primary, "#ffffff")
+    if ratio < WCAG_AA_TEXT:
+        report.add(
+            "warning",
+            "clinic.yaml",
+            f"colors: primary: {primary} on white has contrast {ratio:.1f}:1, below the "
+            f"{WCAG_AA_TEXT}:1 that text needs (WCAG AA); leaflets print text in "
+            f"{readable_shade(primary)} instead. Choose a darker colour to pick the shade yourself",
+        )
     for key, example in EXAMPLE_VALUES.items():
         if getattr(clinic, key) == example:
             report.add(

@@ -63,7 +63,8 @@ def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
     font = "Clinic Font" if clinic.font_path else clinic.font
     rules = [
         ":root {",
-        f"  --primary: {primary}; --accent: {accent};",
+        # Headings and links are text: a light brand colour prints in a darker shade.
+        f"  --primary: {readable_shade(primary)}; --accent: {accent};",
         f"  --primary-tint: {mix_with_white(primary, 0.1)};",
         f"  --primary-tint-strong: {mix_with_white(primary, 0.35)};",
         f"  --accent-tint: {mix_with_white(accent, 0.12)};",
