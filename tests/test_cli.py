@@ -83,7 +83,7 @@ def test_list_text_and_json(clinic_kit):
     rows = result.output.splitlines()
     assert len(rows) == len(ContentLibrary().slugs())
     assert any(
-        row.startswith("microneedling") and " Microneedling (en, es): " in row for row in rows
+        row.startswith("microneedling") and " Microneedling (en, ar, es): " in row for row in rows
     )
     kit = clinic_kit(
         {

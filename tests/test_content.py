@@ -84,6 +84,10 @@ def test_placeholder_values_are_plain_text_never_markup():
         "<p>Call 020 *7946* 0321 at &lt;i&gt;A&amp;B&lt;/i&gt; {{ clinic.__class__ }}."
         ' <a href="https://book.example/?a=1&amp;b=2" rel="noopener">Book</a></p>'
     )
+    # On a right-to-left page, Latin values keep their order in an isolating span.
+    html = markdown_to_html(text, placeholders=placeholders, keep_values_ltr=True)
+    assert html.startswith('<p>Call <span dir="ltr">020 *7946* 0321</span> at ')
+    assert ' <a href="https://book.example/?a=1&amp;b=2" rel="noopener">Book</a>' in html
 
 
 def test_placeholder_link_must_be_a_web_address():

@@ -242,7 +242,7 @@ def test_api_lists_treatments(client):
     response = client.get("/api/treatments")
     entries = {entry["name"]: entry for entry in response.get_json()}
     assert response.status_code == 200 and len(entries) == 10
-    assert entries["microneedling"]["languages"] == ["en", "es"]
+    assert entries["microneedling"]["languages"] == ["en", "ar", "es"]
     assert entries["microneedling"]["title"] == "Microneedling"
 
 

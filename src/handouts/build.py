@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -18,9 +18,9 @@ from markupsafe import Markup
 from . import __version__
 from .appointments import Appointment, AppointmentError
 from .atomic import write_atomically
-from .config import Clinic, Paper, check_language, load_clinic, primary_language
+from .config import Clinic, Layout, Paper, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
-from .errors import ContentError, HandoutsError, HandoutsWarning
+from .errors import ContentError, HandoutsError, HandoutsWarning, RenderError
 from .history import LeafletRecord, now, record_leaflets
 from .labels import fill, load_labels
 from .markup import UnsafeImageError, markdown_to_html
@@ -35,6 +35,16 @@ class TranslationWarning(HandoutsWarning):
 
 
 LEAFLET_TEMPLATE = "leaflet.html"
+TEMPLATES = {"leaflet": LEAFLET_TEMPLATE, "card": LEAFLET_TEMPLATE, "trifold": "trifold.html"}
+"""The page template of each layout (the card is the leaflet template with fewer blocks)."""
+TITLE_LABELS = {"leaflet": "document_title", "trifold": "document_title", "card": "card_title"}
+KIND_LABELS = {"leaflet": "leaflet_kind", "trifold": "leaflet_kind", "card": "card_kind"}
+PAGE_LIMITS = {"card": 1, "trifold": 2}
+"""Layouts that must fit a set number of pages; more is an error naming the block."""
+LAYOUT_NAMES = {"card": "the one-page card", "trifold": "the tri-fold sheet"}
+FLAP_BOTTOM = "flap-bottom"
+"""Id of the marker at the foot of the tri-fold's flap panel (see trifold.html)."""
+PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ class LeafletContext:
     keywords: list[str]
     language: str
     """The leaflet's language code, e.g. ``en-GB`` or ``es`` (the ``lang`` of the page)."""
+    direction: str
+    """``ltr`` or ``rtl`` (Arabic, Hebrew...): the ``dir`` of the page."""
     content_language: str
     """The language part content files use, e.g. ``en`` for ``en-GB``."""
     labels: dict[str, str]
@@ -126,6 +138,12 @@ class LeafletContext:
     """The QR code: the treatment's video, else the clinic's booking page, or None."""
     large_print: bool = False
     """Body text 16pt, one column (``large-print.css`` is among the stylesheets)."""
+    flap_sections: int = 0
+    """Tri-fold only: the first sections, printed on the inside flap of the cover sheet."""
+    layout: str = "leaflet"
+    """``leaflet``, ``trifold`` or ``card`` (``layout-<name>.css`` styles the last two)."""
+    kind_label: str = ""
+    """The line above the title: "Patient information", or "Aftercare" on a card."""
     handouts_version: str = __version__
 
     def as_dict(self) -> dict[str, object]:
@@ -145,16 +163,26 @@ class Handout:
     """Digest of the HTML and every file it draws on: equal keys give equal PDFs."""
     stylesheets: list[str]
     """``file:`` URLs of the stylesheets the HTML links, in cascade order."""
+    layout: str = "leaflet"
+    flap_sections: int = 0
+    """On a tri-fold, how many of the first sections are on the inside flap."""
+    remake: Callable[[int], Handout] | None = field(default=None, repr=False)
+    """Assembles this handout again with another number of flap sections."""
 
 
-def render_block(block: Block, clinic: Clinic) -> RenderedBlock:
+def render_block(block: Block, clinic: Clinic, direction: str = "ltr") -> RenderedBlock:
     """Fill placeholders, convert Markdown to safe HTML, and note approval."""
     source = display_path(block.path)
     text, placeholders = fill_placeholders(
         block.body, placeholder_values(clinic), source, block.body_first_line
     )
     try:
-        html = markdown_to_html(text, image_folder=block.path.parent, placeholders=placeholders)
+        html = markdown_to_html(
+            text,
+            image_folder=block.path.parent,
+            placeholders=placeholders,
+            keep_values_ltr=direction == "rtl",
+        )
     except UnsafeImageError as error:
         raise ContentError(f"{source}: {error}") from None
     return RenderedBlock(
@@ -190,6 +218,12 @@ def _content_versions(
             fill(labels["content_version"], title=treatment.title, version=version, date=when)
         )
     return " · ".join(parts)
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for languages written right to left (Arabic, Hebrew...), else ``ltr``."""
+    order = Locale.parse(language.replace("-", "_")).character_order
+    return "rtl" if order == "right-to-left" else "ltr"
 
 
 def _qr(
@@ -228,11 +262,14 @@ def assemble_html(
     language: str | None = None,
     appointment: Appointment | None = None,
     large_print: bool = False,
+    layout: Layout = "leaflet",
+    flap_sections: int = 2,
 ) -> Handout:
     """Build the leaflet's HTML for ``treatment_slugs`` (one combined leaflet).
 
     With an ``appointment`` it is a personal copy with a "Your appointment" panel;
-    ``large_print`` sets body text at 16pt in one column.
+    ``large_print`` sets body text at 16pt in one column; ``layout`` picks the leaflet,
+    the tri-fold or the one-page card, and with it the blocks that go in.
     """
     if not treatment_slugs:
         raise ContentError("name at least one treatment")
@@ -250,18 +287,29 @@ def assemble_html(
     clinic = clinic.in_language(language)
     library = ContentLibrary(clinic.kit_dir)
     paper = paper or clinic.paper
+    if layout == "trifold" and paper == "a5":
+        raise HandoutsError("--paper a5: a tri-fold needs A4 or US Letter paper")
     labels = load_labels(template_folders(clinic), content_language)
     loaded: list[tuple[Treatment, list[Block]]] = []
     for slug in dict.fromkeys(treatment_slugs):
         treatment = library.treatment(slug, content_language)
-        loaded.append((treatment, library.blocks(treatment, content_language)))
+        blocks = library.blocks(treatment, content_language)
+        blocks = [block for block in blocks if layout in block.layouts]
+        if not blocks:
+            raise ContentError(
+                f"{slug}: no section goes in the {layout} layout; add {layout} under "
+                "'layouts:' in the front matter of the sections that should"
+            )
+        loaded.append((treatment, blocks))
     treatments = [
         RenderedTreatment(
             slug=treatment.slug,
             title=treatment.meta.title,
             also_known_as=treatment.meta.also_known_as,
             summary=treatment.meta.summary,
-            blocks=[render_block(block, clinic) for block in blocks],
+            blocks=[
+                render_block(block, clinic, text_direction(block.language)) for block in blocks
+            ],
             language=treatment.language,
         )
         for treatment, blocks in loaded
@@ -274,18 +322,22 @@ def assemble_html(
     context = LeafletContext(
         clinic=clinic,
         treatments=treatments,
-        title=fill(labels["document_title"], treatments=titles),
+        title=fill(labels[TITLE_LABELS[layout]], treatments=titles),
         subject=" ".join(treatment.summary for treatment in treatments),
         keywords=[
             *(treatment.title for treatment in treatments),
-            labels["leaflet_kind"],
+            labels[KIND_LABELS[layout]],
             clinic.name,
         ],
+        layout=layout,
+        kind_label=labels[KIND_LABELS[layout]],
+        flap_sections=flap_sections if layout == "trifold" else 0,
         language=language,
+        direction=text_direction(content_language),
         content_language=content_language,
         labels=labels,
         paper=paper,
-        stylesheets=stylesheet_urls(clinic, paper, large_print),
+        stylesheets=stylesheet_urls(clinic, paper, large_print, layout),
         large_print=large_print,
         brand_css=brand_css(clinic, labels),
         logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
@@ -296,7 +348,7 @@ def assemble_html(
         else None,
         qr=_qr(loaded, clinic, labels),
     )
-    html = render_template(clinic, LEAFLET_TEMPLATE, context.as_dict())
+    html = render_template(clinic, TEMPLATES[layout], context.as_dict())
     return Handout(
         input_key=_input_key(html, context.stylesheets, clinic),
         stylesheets=context.stylesheets,
@@ -305,6 +357,11 @@ def assemble_html(
         language=language,
         html=html,
         blocks=all_blocks,
+        layout=layout,
+        flap_sections=context.flap_sections,
+        remake=lambda sections: assemble_html(
+            treatment_slugs, clinic, paper, language, appointment, large_print, layout, sections
+        ),
     )
 
 
@@ -340,6 +397,7 @@ def build_handout(
     appointment: Appointment | None = None,
     channel: str = "build",
     large_print: bool = False,
+    layout: Layout = "leaflet",
 ) -> BuildResult:
     """Build one leaflet for ``treatment_slugs`` and write it to ``output``.
 
@@ -349,7 +407,9 @@ def build_handout(
     under ``channel`` (build, batch, email, web).
     """
     clinic = load_clinic(clinic_dir)
-    handout = assemble_html(treatment_slugs, clinic, paper, language, appointment, large_print)
+    handout = assemble_html(
+        treatment_slugs, clinic, paper, language, appointment, large_print, layout
+    )
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:
@@ -368,6 +428,18 @@ def write_pdf(
     channel: str = "build",
 ) -> BuildResult:
     """Render an assembled leaflet to ``target``; the caller records ``result.record``."""
+    pdf = render_handout(handout, clinic)
+    _write(target, pdf.data)
+    record = leaflet_record(handout, pdf.data, appointment, channel, target)
+    return BuildResult(target, pdf.pages, handout, record)
+
+
+def render_handout(handout: Handout, clinic: Clinic):
+    """Render an assembled leaflet to PDF bytes (a ``RenderedPDF``).
+
+    A card or tri-fold that runs over its pages is an error naming the first section
+    that does not fit; on a tri-fold the cover sheet's section must end on page 1.
+    """
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
@@ -376,9 +448,39 @@ def write_pdf(
         resource_roots(clinic.kit_dir),
         handout.stylesheets,
     )
-    _write(target, pdf.data)
-    record = leaflet_record(handout, pdf.data, appointment, channel, target)
-    return BuildResult(target, pdf.pages, handout, record)
+    limit = PAGE_LIMITS.get(handout.layout)
+    if limit is None:
+        return pdf
+    late = {name for page in pdf.anchors[limit:] for name in page}
+    flap_late = _late_on_flap(handout, pdf.anchors[0]) if FLAP_BOTTOM in handout.html else []
+    if flap_late and handout.flap_sections > 1 and handout.remake is not None:
+        # The flap is too short for its sections: give the inside panels one more.
+        return render_handout(handout.remake(handout.flap_sections - 1), clinic)
+    late |= {_end_anchor(key) for key in flap_late}
+    overflowing = [block.key for block in handout.blocks if _end_anchor(block.key) in late]
+    if overflowing or pdf.pages > limit:
+        where = overflowing[0] if overflowing else f"{handout.treatments[-1]}: the last part"
+        raise RenderError(
+            f"{where}: does not fit on {LAYOUT_NAMES[handout.layout]} "
+            f"({PAPER_NAMES[handout.paper]}); shorten it, choose bigger paper, or leave it out "
+            f"of the {handout.layout} with 'layouts:' in its front matter"
+        )
+    return pdf
+
+
+def _late_on_flap(handout: Handout, page_one: dict[str, float]) -> list[str]:
+    """Flap sections that end below the flap, or not on page 1 at all."""
+    bottom = page_one.get(FLAP_BOTTOM)
+    return [
+        block.key
+        for block in handout.blocks[: handout.flap_sections]
+        if bottom is None or page_one.get(_end_anchor(block.key), float("inf")) > bottom
+    ]
+
+
+def _end_anchor(block_key: str) -> str:
+    """The id the section template puts at the end of a block (see partials/section.html)."""
+    return block_key.replace("/", "-") + "-end"
 
 
 FILE_URL = re.compile(r'(?:src|href)="(file:[^"]+)"')

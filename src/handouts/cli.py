@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .config import PAPERS
+from .config import LAYOUTS, PAPERS
 from .errors import HandoutsError, HandoutsWarning
 
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
@@ -88,6 +88,14 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 @click.option("--time", "hour", type=click.DateTime(["%H:%M"]), help="Appointment time, HH:MM.")
 @click.option("--practitioner", help="Who the patient will see.")
 @click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS, case_sensitive=False),
+    default="leaflet",
+    show_default=True,
+    help="leaflet: the full leaflet; card: one page of aftercare and when to call; "
+    "trifold: one sheet folded in three.",
+)
+@click.option(
     "--large-print", is_flag=True, help="Body text 16pt at 1.5 spacing, one column (more pages)."
 )
 def build(
@@ -101,6 +109,7 @@ def build(
     day: datetime | None,
     hour: datetime | None,
     practitioner: str | None,
+    layout: str,
     large_print: bool,
 ) -> None:
     """Build one leaflet for one or more TREATMENTS (several make one combined leaflet).
@@ -127,6 +136,7 @@ def build(
         language=language,
         appointment=appointment or None,
         large_print=large_print,
+        layout=layout.lower(),
     )
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")

@@ -28,6 +28,9 @@ from .yamlio import parse_yaml, schema_error_lines
 CONFIG_NAME = "clinic.yaml"
 Paper = Literal["a4", "letter", "a5"]
 PAPERS: tuple[str, ...] = get_args(Paper)
+Layout = Literal["leaflet", "trifold", "card"]
+LAYOUTS: tuple[str, ...] = get_args(Layout)
+"""leaflet: pages of sections; trifold: one sheet folded in three; card: one aftercare page."""
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")

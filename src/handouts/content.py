@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from .config import WebAddress
+from .config import Layout, WebAddress
 from .errors import ContentError
 from .paths import builtin_dir, display_path
 from .yamlio import parse_yaml, schema_error_lines
@@ -36,6 +36,20 @@ STANDARD_BLOCKS = (
     "risks",
     "alternatives",
 )
+DEFAULT_LAYOUTS = {
+    "aftercare": ["leaflet", "trifold", "card"],
+    "risks": ["leaflet", "trifold", "card"],
+    "alternatives": ["leaflet"],
+}
+"""Where standard blocks go unless their front matter says: the card holds aftercare and
+when to call; the tri-fold leaves out other options, which its panels have no room for."""
+
+
+def default_layouts(block_name: str) -> list[str]:
+    """The layouts a block goes in when its front matter does not list them."""
+    return DEFAULT_LAYOUTS.get(block_name, ["leaflet", "trifold"])
+
+
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -88,6 +102,8 @@ class BlockMeta(BaseModel):
     reviewed: IsoDate
     review_due: IsoDate
     sources: Annotated[list[Source], BeforeValidator(_as_list)] = Field(min_length=1)
+    layouts: Annotated[list[Layout], BeforeValidator(_as_list)] | None = None
+    """Layouts the block goes in; default: see ``default_layouts``."""
 
     @model_validator(mode="after")
     def _review_after_reviewed(self) -> BlockMeta:
@@ -137,6 +153,11 @@ class Block:
     def key(self) -> str:
         """``"<treatment>/<block>"``, as used under ``approved:`` in clinic.yaml."""
         return f"{self.treatment}/{self.name}"
+
+    @property
+    def layouts(self) -> list[str]:
+        """The layouts this block is printed in: its front matter's, or the default."""
+        return self.meta.layouts or default_layouts(self.name)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import markdown
 import nh3
 from markupsafe import escape
 
+from .bidi import keep_ltr
+
 MARKDOWN_EXTENSIONS = ("tables", "admonition", "sane_lists")
 
 SHIFTED_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
@@ -45,7 +47,10 @@ class UnsafeImageError(ValueError):
 
 
 def markdown_to_html(
-    text: str, image_folder: Path | None = None, placeholders: Mapping[str, str] | None = None
+    text: str,
+    image_folder: Path | None = None,
+    placeholders: Mapping[str, str] | None = None,
+    keep_values_ltr: bool = False,
 ) -> str:
     """Convert a content block's Markdown to sanitised HTML.
 
@@ -53,12 +58,15 @@ def markdown_to_html(
     own folder), so blocks from the kit and the built-in library can mix.
     ``placeholders`` maps tokens left in ``text`` to plain-text values; they are
     put in, HTML-escaped, after sanitising, so a value is never read as markup.
+    ``keep_values_ltr`` (right-to-left text) keeps Latin values such as phone numbers
+    in their own order.
     """
     html = markdown.markdown(text, extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
     html = SHIFTED_HEADING.sub(_shift_heading, html)
     html = sanitise_html(html, image_folder, link_values=placeholders or {})
     for token, value in (placeholders or {}).items():
-        html = html.replace(token, escape(value))
+        html = html.replace(f'="{token}"', f'="{escape(value)}"')  # a link's target
+        html = html.replace(token, keep_ltr(value) if keep_values_ltr else escape(value))
     return html
 
 

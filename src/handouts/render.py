@@ -29,10 +29,12 @@ RENDER_OPTIONS: dict[str, object] = {
 
 @dataclass(frozen=True)
 class RenderedPDF:
-    """PDF bytes and how many pages they hold."""
+    """PDF bytes, how many pages they hold, and where element ids land on each page."""
 
     data: bytes
     pages: int
+    anchors: tuple[dict[str, float], ...] = ()
+    """Per page: element id -> how far down the page (in points) the element ends."""
 
 
 class _ProblemLog(logging.Handler):
@@ -108,7 +110,10 @@ def _forget_resources() -> None:
 
 
 def render_pdf(
-    html: str, base_url: Path, roots: list[Path], stylesheets: Sequence[str] = ()
+    html: str,
+    base_url: Path,
+    roots: list[Path],
+    stylesheets: Sequence[str] = (),
 ) -> RenderedPDF:
     """Render assembled leaflet HTML to PDF bytes.
 
@@ -146,4 +151,5 @@ def render_pdf(
     if problems.problems:
         _forget_resources()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
-    return RenderedPDF(pdf, len(document.pages))
+    anchors = tuple({name: box[3] for name, box in page.anchors.items()} for page in document.pages)
+    return RenderedPDF(pdf, len(document.pages), anchors)

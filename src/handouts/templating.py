@@ -24,6 +24,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .bidi import ltr_filter
 from .config import Clinic
 from .errors import ContentError, TemplateError
 from .paths import builtin_dir, display_path
@@ -78,7 +79,7 @@ def leaflet_environment(clinic: Clinic) -> Environment:
             _ContainedLoader([str(folder) for folder in folders]),
         ]
     )
-    return ImmutableSandboxedEnvironment(
+    environment = ImmutableSandboxedEnvironment(
         loader=loader,
         # HTML is escaped; plain-text email templates (.txt) are not.
         autoescape=select_autoescape(disabled_extensions=("txt",), default=True),
@@ -86,6 +87,8 @@ def leaflet_environment(clinic: Clinic) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["ltr"] = ltr_filter  # {{ clinic.phone | ltr }}: in order on RTL pages
+    return environment
 
 
 def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> str:

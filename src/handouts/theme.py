@@ -81,10 +81,13 @@ def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
     return Markup("\n".join(rules).replace("<", "\\3c "))
 
 
-def stylesheet_urls(clinic: Clinic, paper: Paper, large_print: bool = False) -> list[str]:
+def stylesheet_urls(
+    clinic: Clinic, paper: Paper, large_print: bool = False, layout: str = "leaflet"
+) -> list[str]:
     """Stylesheets in cascade order; each name is looked up in the kit, then built-in.
 
-    ``large_print`` adds ``large-print.css`` after the paper's sheet.
+    A card or tri-fold adds ``layout-<layout>.css``, and ``large_print`` then adds
+    ``large-print.css``, after the paper's sheet.
     """
     kit_styles = clinic.kit_dir / "styles" if clinic.kit_dir else None
     folders = [
@@ -94,6 +97,8 @@ def stylesheet_urls(clinic: Clinic, paper: Paper, large_print: bool = False) -> 
     ]
     urls = []
     names = [*BUILTIN_STYLESHEETS, f"page-{paper}.css"]
+    if layout != "leaflet":
+        names.append(f"layout-{layout}.css")
     if large_print:
         names.append(LARGE_PRINT_STYLESHEET)
     for name in names:

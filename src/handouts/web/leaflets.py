@@ -31,7 +31,11 @@ from ..content import ContentLibrary
 from ..history import LeafletRecord, now
 from ..paths import builtin_dir, fingerprint
 
-LAYOUTS = {"leaflet": "Leaflet (2 pages)"}
+LAYOUTS = {
+    "leaflet": "Leaflet (2 pages)",
+    "trifold": "Tri-fold brochure (A4 or Letter)",
+    "card": "Aftercare card (1 page)",
+}
 """Layouts a leaflet can be made in, with the name staff see."""
 PREVIEW_DPI = 110
 MAX_TREATMENTS = 6
@@ -112,6 +116,8 @@ def read_request(values: dict[str, list[str]], clinic: Clinic) -> LeafletRequest
     layout = (_one(values, "layout") or "leaflet").lower()
     if layout not in LAYOUTS:
         raise BadRequest(f"layout: {layout[:20]!r} is not one of {', '.join(LAYOUTS)}")
+    if layout == "trifold" and paper == "a5":
+        raise BadRequest("paper: a tri-fold needs A4 or US Letter paper")
     appointment = Appointment(
         patient=_one(values, "patient"),
         date=_parsed(values, "date", date.fromisoformat, "YYYY-MM-DD, e.g. 2026-03-14"),
@@ -167,10 +173,8 @@ def render_leaflet(
     kit_dir: Path, request: LeafletRequest, previews: bool
 ) -> tuple[RenderedLeaflet | None, str | None]:
     """In a worker process: make the leaflet, or say why not. Never raises."""
-    from ..build import assemble_html, leaflet_record
+    from ..build import assemble_html, leaflet_record, render_handout
     from ..errors import HandoutsError
-    from ..paths import resource_roots
-    from ..render import render_pdf
 
     try:
         clinic = load_clinic(kit_dir)
@@ -183,13 +187,9 @@ def render_leaflet(
                 request.language,
                 request.appointment,
                 request.large_print,
+                request.layout,
             )
-        rendered = render_pdf(
-            handout.html,
-            clinic.kit_dir or builtin_dir("templates"),
-            resource_roots(clinic.kit_dir),
-            handout.stylesheets,
-        )
+        rendered = render_handout(handout, clinic)
         images = _page_images(rendered.data) if previews else ()
         title = _title(handout.html)
         record = leaflet_record(handout, rendered.data, request.appointment, "web", None)
