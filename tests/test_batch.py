@@ -7,7 +7,7 @@ import stat
 
 import pytest
 from click.testing import CliRunner
-from pdfcheck import text
+from pdfcheck import reader, text
 
 from handouts.batch import read_appointments, run_batch
 from handouts.cli import cli
@@ -201,3 +201,19 @@ def test_names_printable_in_the_kit_font_are_accepted(clinic_kit, tmp_path):
     csv_file = write_csv(tmp_path / "a.csv", ["Мария,,microneedling,,,,"])
     rows, problems = read_appointments(csv_file, ContentLibrary(kit), load_clinic(kit).font_path)
     assert problems == [] and rows[0].appointment.patient == "Мария"
+
+
+def test_batch_makes_cards_for_every_row(tmp_path, in_tmp):
+    csv_file = write_csv(
+        tmp_path / "a.csv",
+        ["Amira Haddad,,microneedling,2026-12-03,10:30,,", "Bo Chan,,chemical-peel,,,,"],
+    )
+    result = CliRunner().invoke(
+        cli, ["batch", str(csv_file), "-o", str(tmp_path / "cards"), "--layout", "card"]
+    )
+    assert result.exit_code == 0, result.output
+    made = sorted((tmp_path / "cards").glob("*.pdf"))
+    assert len(made) == 2
+    for path in made:
+        assert len(reader(path).pages) == 1
+        assert "AFTERCARE" in text(path)

@@ -37,11 +37,9 @@ def first(found: list[dict], phrase: str) -> dict:
 
 @pytest.fixture(scope="module")
 def trifold(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tri")
     return build_handout(
-        ["microneedling"],
-        output=tmp_path_factory.mktemp("tri") / "tri.pdf",
-        paper="letter",
-        layout="trifold",
+        ["microneedling"], output=folder / "t.pdf", paper="letter", layout="trifold"
     )
 
 
@@ -201,12 +199,8 @@ def test_every_layout_is_tagged_with_language_and_title(tmp_path, layout):
 
 @pytest.fixture(scope="module")
 def arabic_card(tmp_path_factory):
-    return build_handout(
-        ["microneedling"],
-        output=tmp_path_factory.mktemp("ar") / "card.pdf",
-        layout="card",
-        language="ar",
-    )
+    folder = tmp_path_factory.mktemp("ar")
+    return build_handout(["microneedling"], output=folder / "c.pdf", layout="card", language="ar")
 
 
 def test_the_arabic_card_reads_right_to_left(arabic_card):

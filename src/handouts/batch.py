@@ -178,6 +178,8 @@ class _Job:
     row: AppointmentRow
     target: Path
     previous_key: str | None
+    layout: str = "leaflet"
+    large_print: bool = False
 
 
 @cache
@@ -192,7 +194,13 @@ def _run_job(job: _Job) -> tuple[int, Path, LeafletRecord | None, str | None]:
     try:
         clinic = _clinic(job.clinic_dir)
         handout = assemble_html(
-            job.row.treatments, clinic, None, job.row.language, job.row.appointment
+            job.row.treatments,
+            clinic,
+            None,
+            job.row.language,
+            job.row.appointment,
+            job.large_print,
+            job.layout,
         )
         if handout.input_key == job.previous_key and job.target.is_file():
             return job.row.row, job.target, None, None
@@ -210,10 +218,13 @@ def run_batch(
     output_dir: Path = Path("leaflets"),
     jobs: int | None = None,
     progress: Callable[[Iterator, int], Iterator] | None = None,
+    layout: str = "leaflet",
+    large_print: bool = False,
 ) -> BatchReport:
     """Make a personal leaflet for every good row of ``csv_path`` into ``output_dir``.
 
-    ``progress(results, count)`` may wrap the stream of finished rows, e.g. in a bar.
+    ``progress(results, count)`` may wrap the stream of finished rows, e.g. in a bar;
+    ``layout`` and ``large_print`` apply to every row.
     """
     clinic = load_clinic(clinic_dir)
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
@@ -232,7 +243,7 @@ def run_batch(
         targets.append(target)
     previous = latest_input_keys(clinic, [str(target.resolve()) for target in targets])
     work = [
-        _Job(clinic_dir, row, target, previous.get(str(target.resolve())))
+        _Job(clinic_dir, row, target, previous.get(str(target.resolve())), layout, large_print)
         for row, target in zip(rows, targets, strict=True)
     ]
     records: list[LeafletRecord] = []

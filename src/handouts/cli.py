@@ -14,6 +14,17 @@ from .config import LAYOUTS, PAPERS
 from .errors import HandoutsError, HandoutsWarning
 
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
+layout_option = click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS, case_sensitive=False),
+    default="leaflet",
+    show_default=True,
+    help="leaflet: the full leaflet; card: one page of aftercare and when to call; "
+    "trifold: one sheet folded in three.",
+)
+large_print_option = click.option(
+    "--large-print", is_flag=True, help="Body text 16pt at 1.5 spacing, one column (more pages)."
+)
 clinic_option = click.option(
     "--clinic",
     "clinic_dir",
@@ -87,17 +98,8 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 )
 @click.option("--time", "hour", type=click.DateTime(["%H:%M"]), help="Appointment time, HH:MM.")
 @click.option("--practitioner", help="Who the patient will see.")
-@click.option(
-    "--layout",
-    type=click.Choice(LAYOUTS, case_sensitive=False),
-    default="leaflet",
-    show_default=True,
-    help="leaflet: the full leaflet; card: one page of aftercare and when to call; "
-    "trifold: one sheet folded in three.",
-)
-@click.option(
-    "--large-print", is_flag=True, help="Body text 16pt at 1.5 spacing, one column (more pages)."
-)
+@layout_option
+@large_print_option
 def build(
     treatments: tuple[str, ...],
     clinic_dir: Path | None,
@@ -225,6 +227,8 @@ def init(directory: Path) -> None:
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."
 )
+@layout_option
+@large_print_option
 @click.pass_context
 def batch(
     context: click.Context,
@@ -232,11 +236,21 @@ def batch(
     clinic_dir: Path | None,
     output_dir: Path,
     jobs: int | None,
+    layout: str,
+    large_print: bool,
 ) -> None:
     """Make a personal leaflet for every appointment in APPOINTMENTS (a CSV file)."""
     from .batch import run_batch
 
-    report = run_batch(appointments, clinic_dir, output_dir, jobs, progress=_progress_bar)
+    report = run_batch(
+        appointments,
+        clinic_dir,
+        output_dir,
+        jobs,
+        progress=_progress_bar,
+        layout=layout.lower(),
+        large_print=large_print,
+    )
     made = f"Made {len(report.made)} leaflet{'s' if len(report.made) != 1 else ''} in {output_dir}"
     skipped = f" ({len(report.up_to_date)} already up to date)" if report.up_to_date else ""
     click.echo(made + skipped + ".")
