@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -257,6 +258,14 @@ def test_api_returns_the_leaflet_pdf(client):
     assert round(float(reader.pages[0].mediabox.width)) == 612  # US Letter
     assert "Lucía Pérez" in text(response.data) and "Micropunción" in text(response.data)
     assert reader.metadata.title.startswith("Micropunción")
+    card = client.get("/api/leaflet.pdf?treatment=microneedling&layout=card")
+    assert len(PdfReader(io.BytesIO(card.data)).pages) == 1
+    folded = client.get("/api/leaflet.pdf?treatment=microneedling&layout=trifold&paper=letter")
+    sheet = PdfReader(io.BytesIO(folded.data)).pages[0].mediabox
+    assert (round(float(sheet.width)), round(float(sheet.height))) == (792, 612)
+    too_long = client.get("/api/leaflet.pdf?treatment=microneedling&layout=card&paper=a5")
+    assert too_long.status_code == 422  # a valid request this text cannot fill
+    assert "microneedling/risks: does not fit on the one-page card" in too_long.get_json()["error"]
     large = client.get("/api/leaflet.pdf?treatment=microneedling&large_print=1")
     assert len(PdfReader(io.BytesIO(large.data)).pages) > 2
     saved = client.get("/api/leaflet.pdf?treatment=microneedling&download=1")
@@ -277,6 +286,7 @@ def test_api_returns_the_leaflet_pdf(client):
         ("treatment=microneedling&layout=poster", 400, "layout: 'poster' is not one of"),
         ("treatment=microneedling&colour=red", 400, "colour: unknown parameter"),
         ("treatment=microneedling&large_print=maybe", 400, "large_print: 'maybe' is not 1 or 0"),
+        ("treatment=microneedling&layout=trifold&paper=a5", 400, "paper: a tri-fold needs A4"),
         ("treatment=microneedling&patient=%00", 400, "patient: contains control characters"),
         (f"treatment=microneedling&patient={'x' * 5000}", 400, "patient: longer than 200"),
         ("treatment=" + ",".join(SEVEN_TREATMENTS), 400, "treatment: at most 6 treatments"),
@@ -351,7 +361,15 @@ def test_an_edit_to_the_kit_shows_at_once(clinic_kit, tmp_path):
 
 def test_twenty_concurrent_api_requests_all_succeed(app):
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError as error:  # closed under the loop at the end of the test
+            if error.errno != errno.EBADF:
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.effective_port}/api/leaflet.pdf?"
     queries = [

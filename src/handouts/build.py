@@ -30,6 +30,10 @@ from .templating import fill_placeholders, placeholder_values, render_template, 
 from .theme import brand_css, stylesheet_urls
 
 
+class DoesNotFit(RenderError):
+    """A card or tri-fold whose text is too long for its pages (the message names the block)."""
+
+
 class TranslationWarning(HandoutsWarning):
     """Part of a leaflet is in English because its translation is missing."""
 
@@ -460,7 +464,7 @@ def render_handout(handout: Handout, clinic: Clinic):
     overflowing = [block.key for block in handout.blocks if _end_anchor(block.key) in late]
     if overflowing or pdf.pages > limit:
         where = overflowing[0] if overflowing else f"{handout.treatments[-1]}: the last part"
-        raise RenderError(
+        raise DoesNotFit(
             f"{where}: does not fit on {LAYOUT_NAMES[handout.layout]} "
             f"({PAPER_NAMES[handout.paper]}); shorten it, choose bigger paper, or leave it out "
             f"of the {handout.layout} with 'layouts:' in its front matter"

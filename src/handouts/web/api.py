@@ -1,7 +1,8 @@
 """The HTTP API for scripts: the treatment list, and a leaflet as a PDF.
 
 Errors are JSON (``{"error": "..."}``): 404 for an unknown treatment, 400 for any
-other bad parameter. Bad input never causes a 500.
+other bad parameter, 422 when the text does not fit the chosen card or tri-fold. Bad
+input never causes a 500.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..content import ContentLibrary
 from ..history import record_leaflets
-from .leaflets import BadRequest, RenderFailed, UnknownTreatment, read_request
+from .leaflets import BadRequest, RenderFailed, TooLongForLayout, UnknownTreatment, read_request
 from .pages import pdf_response
 from .state import clinic, state
 
@@ -56,6 +57,8 @@ def leaflet():
         return _error(400, str(error))
     try:
         made = state().maker.make(leaflet_request, previews=False)
+    except TooLongForLayout as error:
+        return _error(422, f"{error}; try layout=leaflet or bigger paper")
     except RenderFailed as error:
         return _error(500, f"the clinic kit cannot make this leaflet: {error}")
     if request.method == "GET":  # a HEAD request hands nothing over

@@ -54,6 +54,10 @@ class RenderFailed(RuntimeError):
     """The kit could not make this leaflet (a problem for whoever looks after the kit)."""
 
 
+class TooLongForLayout(RenderFailed):
+    """The text does not fit the chosen card or tri-fold and paper: choose another."""
+
+
 @dataclass(frozen=True)
 class LeafletRequest:
     """One leaflet as asked for: what, in which language and format, and for whom."""
@@ -171,9 +175,10 @@ class RenderedLeaflet:
 
 def render_leaflet(
     kit_dir: Path, request: LeafletRequest, previews: bool
-) -> tuple[RenderedLeaflet | None, str | None]:
-    """In a worker process: make the leaflet, or say why not. Never raises."""
-    from ..build import assemble_html, leaflet_record, render_handout
+) -> tuple[RenderedLeaflet | None, str | None, bool]:
+    """In a worker process: make the leaflet, or say why not (and whether it just did
+    not fit its layout). Never raises."""
+    from ..build import DoesNotFit, assemble_html, leaflet_record, render_handout
     from ..errors import HandoutsError
 
     try:
@@ -197,11 +202,13 @@ def render_leaflet(
         leaflet = RenderedLeaflet(
             rendered.data, images, title, request.file_name, record, rendered.pages, notes
         )
-        return leaflet, None
+        return leaflet, None, False
+    except DoesNotFit as error:
+        return None, error.message, True
     except HandoutsError as error:
-        return None, error.message
+        return None, error.message, False
     except Exception as error:  # a broken render must reach the page as a message
-        return None, f"unexpected {type(error).__name__}: {error}"
+        return None, f"unexpected {type(error).__name__}: {error}", False
 
 
 def _title(html: str) -> str:
@@ -355,7 +362,7 @@ class LeafletMaker:
         for attempt in (1, 2):
             try:
                 future = self._executor().submit(render_leaflet, self.kit_dir, request, previews)
-                leaflet, problem = future.result()
+                leaflet, problem, too_long = future.result()
                 break
             except BrokenProcessPool:  # a worker died (out of memory?): start afresh once
                 with self._lock:
@@ -363,7 +370,7 @@ class LeafletMaker:
                 if attempt == 2:
                     raise RenderFailed("the leaflet maker stopped; try again") from None
         if leaflet is None:
-            raise RenderFailed(problem)
+            raise (TooLongForLayout if too_long else RenderFailed)(problem)
         return leaflet
 
     @staticmethod

@@ -32,6 +32,7 @@ from .leaflets import (
     BadRequest,
     LeafletRequest,
     RenderFailed,
+    TooLongForLayout,
     UnknownTreatment,
     read_request,
 )
@@ -115,6 +116,9 @@ def make_preview():
     except (BadRequest, UnknownTreatment) as error:
         field = str(error).split(":", 1)[0]
         return _form_page(values, _sentence(str(error)), field), 400
+    except TooLongForLayout as error:
+        message = f"{error}. Choose the leaflet layout or bigger paper."
+        return _form_page(values, message, "layout"), 422
     except RenderFailed as error:
         return _form_page(values, f"This leaflet could not be made: {error}"), 500
     preview_id = state().previews.add(leaflet_request, leaflet, email)
