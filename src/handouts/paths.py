@@ -7,7 +7,6 @@ import stat
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_CLINIC_DIR = PACKAGE_DIR / "demo"
@@ -44,6 +43,8 @@ def display_path(path: Path) -> str:
 
 def file_url_path(url: str) -> Path:
     """The real (symlinks resolved) path behind a ``file:`` URL."""
+    from urllib.request import url2pathname  # slow to import; only renders need it
+
     return Path(url2pathname(unquote(urlsplit(url).path))).resolve()
 
 
