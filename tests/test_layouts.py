@@ -242,3 +242,16 @@ def test_the_arabic_card_has_its_sections_and_the_clinic_in_latin_letters(arabic
     assert [kind for kind, _ in elements].count("H2") == 3  # aftercare, risks, when to call
     content = text(arabic_card.path)
     assert "Northbank Skin Clinic" in content and "14 Riverside Walk, Northbank, NB1 4QT" in content
+
+
+def test_history_records_the_layout(clinic_kit, tmp_path):
+    from handouts.config import load_clinic
+    from handouts.history import leaflet_history
+
+    kit = clinic_kit(base="demo")
+    build_handout(["microneedling"], kit, tmp_path / "card.pdf", layout="card")
+    build_handout(["microneedling"], kit, tmp_path / "big.pdf", large_print=True)
+    records = leaflet_history(load_clinic(kit))
+    assert [record.layout for record in records] == ["leaflet, large print", "card"]
+    listing = CliRunner().invoke(cli, ["history", "--clinic", str(kit)]).output
+    assert "microneedling [en-GB, v1.0, card]" in listing

@@ -168,6 +168,7 @@ class Handout:
     stylesheets: list[str]
     """``file:`` URLs of the stylesheets the HTML links, in cascade order."""
     layout: str = "leaflet"
+    large_print: bool = False
     flap_sections: int = 0
     """On a tri-fold, how many of the first sections are on the inside flap."""
     remake: Callable[[int], Handout] | None = field(default=None, repr=False)
@@ -362,6 +363,7 @@ def assemble_html(
         html=html,
         blocks=all_blocks,
         layout=layout,
+        large_print=large_print,
         flap_sections=context.flap_sections,
         remake=lambda sections: assemble_html(
             treatment_slugs, clinic, paper, language, appointment, large_print, layout, sections
@@ -536,4 +538,5 @@ def leaflet_record(
         appointment=when,
         output=str(output.resolve()) if output else None,
         input_key=handout.input_key,
+        layout=handout.layout + (", large print" if handout.large_print else ""),
     )

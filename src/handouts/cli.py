@@ -347,7 +347,8 @@ def history(clinic_dir: Path | None, patient: str | None, as_json: bool) -> None
         click.echo(
             f"{datetime.fromisoformat(record.created).astimezone():%Y-%m-%d %H:%M}  "
             f"{record.channel:<6} "
-            f"{'+'.join(record.treatments)} [{record.language}, v{'/'.join(versions)}]"
+            f"{'+'.join(record.treatments)} [{record.language}, v{'/'.join(versions)}"
+            f"{'' if record.layout == 'leaflet' else ', ' + record.layout}]"
             f"{who}{when}  {record.output or ''}"
         )
 

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS leaflets (
     patient TEXT,
     appointment TEXT,
     output TEXT,
-    input_key TEXT
+    input_key TEXT,
+    layout TEXT
 );
 CREATE INDEX IF NOT EXISTS leaflets_output ON leaflets (output);
 CREATE TABLE IF NOT EXISTS messages (
@@ -71,6 +72,8 @@ class LeafletRecord:
     output: str | None = None
     input_key: str | None = None
     """Digest of everything that shaped the PDF; the same key means the same leaflet."""
+    layout: str = "leaflet"
+    """leaflet, trifold or card, with "large print" when it was."""
 
 
 def database_path(clinic: Clinic) -> Path:
@@ -102,7 +105,7 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
-ADDED_COLUMNS = {"leaflets": {"input_key": "TEXT"}}
+ADDED_COLUMNS = {"leaflets": {"input_key": "TEXT", "layout": "TEXT"}}
 """Columns added after the first release of a table, added to older history files."""
 
 
@@ -141,7 +144,8 @@ def leaflet_history(clinic: Clinic, patient: str | None = None) -> list[LeafletR
     with connect(clinic) as connection:
         rows = connection.execute(
             "SELECT created, channel, treatments, language, paper, content_versions, sha256, "
-            "patient, appointment, output, input_key FROM leaflets ORDER BY id DESC"
+            "patient, appointment, output, input_key, COALESCE(layout, 'leaflet') "
+            "FROM leaflets ORDER BY id DESC"
         ).fetchall()
     records = [
         LeafletRecord(

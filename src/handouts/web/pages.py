@@ -254,6 +254,7 @@ def history() -> str:
             "appointment": record.appointment or "",
             "language": languages.get(record.language, record.language),
             "paper": PAPER_NAMES.get(record.paper, record.paper).split(" (")[0],
+            "layout": record.layout.capitalize(),
             "channel": CHANNEL_NAMES.get(record.channel, record.channel),
         }
         for record in records
