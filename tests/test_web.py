@@ -199,6 +199,14 @@ def test_a_bad_form_is_shown_again_with_a_clear_message(client, fields, message)
         assert 'value="Kept Name"' in page  # nothing typed is lost
 
 
+def test_a_card_too_long_for_its_paper_is_explained_in_plain_words(client):
+    response = make_preview(client, layout="card", paper="a5")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The text is too long for a aftercare card on A5 paper." not in page
+    assert "The text is too long for an aftercare card on A5 paper." in page
+
+
 def test_forms_without_the_csrf_token_are_refused(client):
     response = client.post("/preview", data={"treatment": "microneedling"})
     assert response.status_code == 400

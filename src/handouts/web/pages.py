@@ -116,8 +116,14 @@ def make_preview():
     except (BadRequest, UnknownTreatment) as error:
         field = str(error).split(":", 1)[0]
         return _form_page(values, _sentence(str(error)), field), 400
-    except TooLongForLayout as error:
-        message = f"{error}. Choose the leaflet layout or bigger paper."
+    except TooLongForLayout:
+        layout = LAYOUTS[leaflet_request.layout].split(" (")[0].lower()
+        paper = PAPER_NAMES[leaflet_request.paper].split(" (")[0]
+        message = (
+            f"The text is too long for {'an' if layout[0] in 'aeiou' else 'a'} {layout} on {paper} "
+            "paper. "
+            "Choose bigger paper or the leaflet layout."
+        )
         return _form_page(values, message, "layout"), 422
     except RenderFailed as error:
         return _form_page(values, f"This leaflet could not be made: {error}"), 500
@@ -159,6 +165,8 @@ def _description(request_: LeafletRequest, pages: int) -> list[str]:
     names = dict(language_choices(clinic()))
     facts.append(names.get(request_.language, request_.language))
     facts.append(PAPER_NAMES[request_.paper].split(" (")[0])
+    if request_.layout != "leaflet":
+        facts.append(LAYOUTS[request_.layout].split(" (")[0])
     if request_.large_print:
         facts.append("Large print")
     facts.append(f"{pages} page{'s' if pages != 1 else ''}")
