@@ -18,7 +18,8 @@ from markupsafe import Markup
 from . import __version__
 from .appointments import Appointment, AppointmentError
 from .atomic import write_atomically
-from .config import Clinic, Layout, Paper, check_language, load_clinic, primary_language
+from .choices import Layout, Paper
+from .config import Clinic, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsError, HandoutsWarning, RenderError
 from .history import LeafletRecord, now, record_leaflets

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .config import LAYOUTS, PAPERS
+from .choices import LAYOUTS, PAPERS
 from .errors import HandoutsError, HandoutsWarning
 
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
@@ -52,10 +52,9 @@ def cli(context: click.Context, debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_command(clinic_dir: Path | None, as_json: bool) -> None:
     """List the treatments you can build leaflets for."""
-    from .config import load_clinic
-    from .content import ContentLibrary
+    from .catalogue import treatment_catalogue
 
-    rows = ContentLibrary(load_clinic(clinic_dir).kit_dir).catalogue()
+    rows = treatment_catalogue(clinic_dir)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -6,7 +6,7 @@ import difflib
 import re
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
 from pydantic import (
@@ -21,16 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from .choices import Paper
 from .errors import ConfigError, HandoutsWarning
 from .paths import DEMO_CLINIC_DIR, display_path
 from .yamlio import parse_yaml, schema_error_lines
 
 CONFIG_NAME = "clinic.yaml"
-Paper = Literal["a4", "letter", "a5"]
-PAPERS: tuple[str, ...] = get_args(Paper)
-Layout = Literal["leaflet", "trifold", "card"]
-LAYOUTS: tuple[str, ...] = get_args(Layout)
-"""leaflet: pages of sections; trifold: one sheet folded in three; card: one aftercare page."""
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")

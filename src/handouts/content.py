@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from .config import Layout, WebAddress
+from .choices import Layout
+from .config import WebAddress
 from .errors import ContentError
 from .paths import builtin_dir, display_path
 from .yamlio import parse_yaml, schema_error_lines

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from .config import Clinic, Paper
+from .choices import Paper
+from .config import Clinic
 from .labels import page_counter_css
 from .paths import builtin_dir
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..appointments import Appointment, AppointmentError, leaflet_file_name
-from ..config import PAPERS, Clinic, check_language, load_clinic
+from ..choices import PAPERS
+from ..config import Clinic, check_language, load_clinic
 from ..content import ContentLibrary
 from ..history import LeafletRecord, now
 from ..paths import builtin_dir, fingerprint

@@ -20,7 +20,8 @@ from flask import (
 )
 
 from ..batch import AppointmentRow
-from ..config import EMAIL, PAPERS, Clinic, primary_language
+from ..choices import PAPERS
+from ..config import EMAIL, Clinic, primary_language
 from ..content import ContentLibrary
 from ..errors import HandoutsError
 from ..history import leaflet_history, record_leaflets
