@@ -23,7 +23,7 @@ import waitress
 from click.testing import CliRunner
 from pdfcheck import text
 from pypdf import PdfReader
-from smtp_server import SmtpServer
+from smtp_server import SmtpServer, free_port
 
 from handouts.cli import cli
 from handouts.errors import HandoutsError
@@ -606,7 +606,7 @@ def test_workers_exit_when_the_server_is_killed(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM")
 def test_serve_stops_cleanly_on_sigterm(tmp_path):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "handouts", "serve", "--port", str(port)],
         env={**os.environ, "HANDOUTS_HOME": str(tmp_path)},
@@ -619,9 +619,3 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
         assert server.stdout.read() == "Stopped.\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -17,16 +17,11 @@ from pathlib import Path
 import pytest
 from pdfcheck import text
 from playwright.sync_api import expect, sync_playwright
+from smtp_server import free_port
 
 CHROMIUM = os.environ.get("HANDOUTS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DOCS = Path(__file__).parents[1] / "docs"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

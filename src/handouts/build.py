@@ -18,7 +18,7 @@ from markupsafe import Markup
 from . import __version__
 from .appointments import Appointment, AppointmentError
 from .atomic import write_atomically
-from .choices import Layout, Paper
+from .choices import PAPER_NAMES, Layout, Paper
 from .config import Clinic, check_language, load_clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsError, HandoutsWarning, RenderError
@@ -49,7 +49,6 @@ PAGE_LIMITS = {"card": 1, "trifold": 2}
 LAYOUT_NAMES = {"card": "the one-page card", "trifold": "the tri-fold sheet"}
 FLAP_BOTTOM = "flap-bottom"
 """Id of the marker at the foot of the tri-fold's flap panel (see trifold.html)."""
-PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
 
 
 @dataclass(frozen=True)
@@ -168,6 +167,8 @@ class Handout:
     """Digest of the HTML and every file it draws on: equal keys give equal PDFs."""
     stylesheets: list[str]
     """``file:`` URLs of the stylesheets the HTML links, in cascade order."""
+    title: str = ""
+    """The document's title, as in its metadata."""
     layout: str = "leaflet"
     large_print: bool = False
     flap_sections: int = 0
@@ -358,6 +359,7 @@ def assemble_html(
     return Handout(
         input_key=_input_key(html, context.stylesheets, clinic),
         stylesheets=context.stylesheets,
+        title=context.title,
         treatments=[t.slug for t in treatments],
         paper=paper,
         language=language,

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import click
 
-from .choices import LAYOUTS, PAPERS
+from .choices import LAYOUTS, PAPER_NAMES, PAPERS
 from .errors import HandoutsError, HandoutsWarning
 
-PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5"}
 layout_option = click.option(
     "--layout",
     type=click.Choice(LAYOUTS, case_sensitive=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..content import ContentLibrary
+from ..catalogue import treatment_catalogue
 from ..history import record_leaflets
 from .leaflets import BadRequest, RenderFailed, TooLongForLayout, UnknownTreatment, read_request
 from .pages import pdf_response
@@ -38,7 +38,7 @@ def _error(status: int, message: str) -> tuple[Response, int]:
 @blueprint.route("/treatments")
 def treatments() -> Response:
     """Every treatment: name, title, summary, languages and sections."""
-    return jsonify(ContentLibrary(clinic().kit_dir).catalogue())
+    return jsonify(treatment_catalogue(clinic().kit_dir))
 
 
 @blueprint.route("/leaflet.pdf")

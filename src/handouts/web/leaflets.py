@@ -197,11 +197,10 @@ def render_leaflet(
             )
         rendered = render_handout(handout, clinic)
         images = _page_images(rendered.data) if previews else ()
-        title = _title(handout.html)
         record = leaflet_record(handout, rendered.data, request.appointment, "web", None)
         notes = tuple(dict.fromkeys(str(warning.message) for warning in caught))
         leaflet = RenderedLeaflet(
-            rendered.data, images, title, request.file_name, record, rendered.pages, notes
+            rendered.data, images, handout.title, request.file_name, record, rendered.pages, notes
         )
         return leaflet, None, False
     except DoesNotFit as error:
@@ -210,13 +209,6 @@ def render_leaflet(
         return None, error.message, False
     except Exception as error:  # a broken render must reach the page as a message
         return None, f"unexpected {type(error).__name__}: {error}", False
-
-
-def _title(html: str) -> str:
-    from html import unescape
-
-    start, end = html.find("<title>"), html.find("</title>")
-    return unescape(html[start + 7 : end]).strip() if start >= 0 < end else "Leaflet"
 
 
 def _page_images(pdf: bytes) -> tuple[bytes, ...]:

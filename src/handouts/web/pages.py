@@ -20,9 +20,9 @@ from flask import (
 )
 
 from ..batch import AppointmentRow
-from ..choices import PAPERS
+from ..catalogue import treatment_catalogue
+from ..choices import PAPER_NAMES, PAPERS
 from ..config import EMAIL, Clinic, primary_language
-from ..content import ContentLibrary
 from ..errors import HandoutsError
 from ..history import leaflet_history, record_leaflets
 from ..labels import label_languages
@@ -42,7 +42,8 @@ from .state import clinic, state
 
 blueprint = Blueprint("pages", __name__)
 
-PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5 (half of A4)"}
+PAPER_CHOICES = {**PAPER_NAMES, "a5": "A5 (half of A4)"}
+"""Paper sizes as the form offers them."""
 HISTORY_ROWS = 100
 MAX_EMAIL_LENGTH = 254
 CHANNEL_NAMES = {"build": "Built", "batch": "Batch", "email": "Email", "web": "Web app"}
@@ -69,9 +70,9 @@ def _form_page(
     current = clinic()
     return render_template(
         "index.html",
-        treatments=ContentLibrary(current.kit_dir).catalogue(),
+        treatments=treatment_catalogue(current.kit_dir),
         languages=language_choices(current),
-        papers=[(paper, PAPER_NAMES[paper]) for paper in PAPERS],
+        papers=[(paper, PAPER_CHOICES[paper]) for paper in PAPERS],
         layouts=list(LAYOUTS.items()),
         chosen=set(values.get("treatment", [])),
         value=lambda name, default="": (values.get(name) or [default])[0],
@@ -119,7 +120,7 @@ def make_preview():
         return _form_page(values, _sentence(str(error)), field), 400
     except TooLongForLayout:
         layout = LAYOUTS[leaflet_request.layout].split(" (")[0].lower()
-        paper = PAPER_NAMES[leaflet_request.paper].split(" (")[0]
+        paper = PAPER_NAMES[leaflet_request.paper]
         message = (
             f"The text is too long for {'an' if layout[0] in 'aeiou' else 'a'} {layout} on {paper} "
             "paper. "
@@ -165,7 +166,7 @@ def _description(request_: LeafletRequest, pages: int) -> list[str]:
         facts.append(f"with {appointment.practitioner}")
     names = dict(language_choices(clinic()))
     facts.append(names.get(request_.language, request_.language))
-    facts.append(PAPER_NAMES[request_.paper].split(" (")[0])
+    facts.append(PAPER_NAMES[request_.paper])
     if request_.layout != "leaflet":
         facts.append(LAYOUTS[request_.layout].split(" (")[0])
     if request_.large_print:
@@ -247,7 +248,7 @@ def history() -> str:
     current = clinic()
     patient = request.args.get("patient", "").strip()[:200]
     records = leaflet_history(current, patient or None)[:HISTORY_ROWS]
-    catalogue = ContentLibrary(current.kit_dir).catalogue()
+    catalogue = treatment_catalogue(current.kit_dir)
     titles = {entry["name"]: entry["title"] for entry in catalogue}
     locale = current.language.replace("-", "_")
     languages = dict(language_choices(current))
@@ -262,7 +263,7 @@ def history() -> str:
             "patient": record.patient or "",
             "appointment": record.appointment or "",
             "language": languages.get(record.language, record.language),
-            "paper": PAPER_NAMES.get(record.paper, record.paper).split(" (")[0],
+            "paper": PAPER_NAMES.get(record.paper, record.paper),
             "layout": record.layout.capitalize(),
             "channel": CHANNEL_NAMES.get(record.channel, record.channel),
         }
