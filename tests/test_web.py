@@ -171,7 +171,7 @@ def test_patient_values_are_shown_as_text_never_run(client):
     assert "<script>alert(1)</script>" not in page
     assert "{{ 7 * 7 }} &lt;script&gt;" in page
     words = pdf_text(client.get(f"{preview_url}/leaflet.pdf").data)
-    assert "{{ 7 * 7 }} <script>alert(1)</script>" in words
+    assert "{{7*7}}<script>alert(1)</script>" in "".join(words.split())  # it may wrap
 
 
 @pytest.mark.parametrize(

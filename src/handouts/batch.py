@@ -187,25 +187,33 @@ def _clinic(clinic_dir: Path | None) -> Clinic:
     return load_clinic(clinic_dir)
 
 
+@cache
+def _personal_copies():
+    """This worker's maker of personal copies: it keeps each shared leaflet it renders."""
+    from .stamping import PersonalCopies
+
+    return PersonalCopies()
+
+
 def _run_job(job: _Job) -> tuple[int, Path, LeafletRecord | None, str | None]:
     """In a worker: make one leaflet unless it is up to date. Never raises."""
-    from .build import assemble_html, write_pdf
+    from .build import leaflet_record, write_file
 
     try:
         clinic = _clinic(job.clinic_dir)
-        handout = assemble_html(
-            job.row.treatments,
-            clinic,
-            None,
-            job.row.language,
-            job.row.appointment,
-            job.large_print,
-            job.layout,
+        copies = _personal_copies()
+        row = job.row
+        copy = copies.copy(
+            row.treatments, clinic, row.appointment, None, row.language, job.large_print, job.layout
         )
-        if handout.input_key == job.previous_key and job.target.is_file():
-            return job.row.row, job.target, None, None
-        result = write_pdf(handout, clinic, job.target, job.row.appointment, "batch")
-        return job.row.row, job.target, result.record, None
+        if copy.input_key == job.previous_key and job.target.is_file():
+            return row.row, job.target, None, None
+        pdf = copies.render(copy)
+        write_file(job.target, pdf.data)
+        record = leaflet_record(
+            copy.record_handout(), pdf.data, row.appointment, "batch", job.target
+        )
+        return row.row, job.target, record, None
     except HandoutsError as error:
         return job.row.row, job.target, None, error.message
     except Exception as error:  # a row must never stop the others

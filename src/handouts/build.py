@@ -6,7 +6,7 @@ import hashlib
 import re
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -109,6 +109,26 @@ def appointment_panel(
     )
 
 
+EMPTY_PANEL = AppointmentPanel(patient=None, when=None, practitioner=None, booking_url=None)
+"""Stands for the panel in a shared leaflet that leaves a slot for it."""
+SLOT_ID = "appointment-slot"
+SLOT_MARK = "handouts:appointment-slot"
+"""Alt text of the slot image: how the slot is found in a shared leaflet's tags."""
+PANEL_ID = "appointment-panel"
+"""Id of the panel on a page of its own; ``appointment-title`` gives its width in a leaflet."""
+
+
+@dataclass(frozen=True)
+class AppointmentSlot:
+    """Room left for a personal panel in a shared leaflet (see ``handouts.stamping``)."""
+
+    height: float
+    """Height of the panel's content, in CSS pixels."""
+    mark: str = SLOT_MARK
+    image: str = "data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A//www.w3.org/2000/svg%22/%3E"
+    """An empty, transparent picture."""
+
+
 @dataclass(frozen=True)
 class LeafletContext:
     """Everything ``leaflet.html`` may use. Kit templates get the same names."""
@@ -138,6 +158,10 @@ class LeafletContext:
     """Footer line: each treatment's content version and review date."""
     appointment: AppointmentPanel | None = None
     """The "Your appointment" panel of a personal copy, or None."""
+    appointment_slot: AppointmentSlot | None = None
+    """In a shared leaflet for personal copies: the empty slot that stands for the panel."""
+    panel_width: float | None = None
+    """Set when only the panel is laid out, on a page this wide (CSS pixels)."""
     qr: QrCode | None = None
     """The QR code: the treatment's video, else the clinic's booking page, or None."""
     large_print: bool = False
@@ -278,13 +302,58 @@ def assemble_html(
     ``large_print`` sets body text at 16pt in one column; ``layout`` picks the leaflet,
     the tri-fold or the one-page card, and with it the blocks that go in.
     """
+    context = leaflet_context(
+        treatment_slugs, clinic, paper, language, large_print, layout, flap_sections
+    )
+    if not appointment:
+        return handout_from(context)
+    return personal_handout(context, personal_panel(context, appointment))
+
+
+def personal_panel(context: LeafletContext, appointment: Appointment) -> AppointmentPanel:
+    """The checked appointment as its panel prints it; HandoutsError names a bad field."""
+    try:
+        appointment = appointment.checked(context.clinic.font_path)
+    except AppointmentError as error:
+        raise HandoutsError(f"{error}") from None
+    return appointment_panel(appointment, context.clinic, context.labels, context.language)
+
+
+def slotted_handout(context: LeafletContext, height: float = 0) -> Handout:
+    """The leaflet of personal copies with an empty slot, ``height`` px tall, for the panel.
+
+    Its input key with a height of 0 stands for everything in a copy but the panel's words.
+    """
+    slot = AppointmentSlot(height)
+    return handout_from(replace(context, appointment=EMPTY_PANEL, appointment_slot=slot))
+
+
+def personal_key(shared_key: str, panel: AppointmentPanel) -> str:
+    """Input key of a personal copy: its leaflet's key and its panel's words."""
+    return hashlib.sha256(f"{shared_key}\0{panel!r}".encode()).hexdigest()
+
+
+def personal_handout(
+    context: LeafletContext, panel: AppointmentPanel, shared_key: str | None = None
+) -> Handout:
+    """A personal copy in full; ``shared_key`` saves working out its leaflet's key again."""
+    shared_key = shared_key or slotted_handout(context).input_key
+    handout = handout_from(replace(context, appointment=panel))
+    return replace(handout, input_key=personal_key(shared_key, panel))
+
+
+def leaflet_context(
+    treatment_slugs: Sequence[str],
+    clinic: Clinic,
+    paper: Paper | None = None,
+    language: str | None = None,
+    large_print: bool = False,
+    layout: Layout = "leaflet",
+    flap_sections: int = 2,
+) -> LeafletContext:
+    """Everything the templates need for a leaflet, apart from a personal panel."""
     if not treatment_slugs:
         raise ContentError("name at least one treatment")
-    if appointment:
-        try:
-            appointment = appointment.checked(clinic.font_path)
-        except AppointmentError as error:
-            raise HandoutsError(f"{error}") from None
     language = language or clinic.language
     try:
         check_language(language)
@@ -326,7 +395,7 @@ def assemble_html(
     all_blocks = [block for treatment in treatments for block in treatment.blocks]
     risks = [block.key for block in all_blocks if block.name == "risks"]
     titles = f" {labels['and']} ".join(treatment.title for treatment in treatments)
-    context = LeafletContext(
+    return LeafletContext(
         clinic=clinic,
         treatments=treatments,
         title=fill(labels[TITLE_LABELS[layout]], treatments=titles),
@@ -350,31 +419,31 @@ def assemble_html(
         logo_url=clinic.logo_path.as_uri() if clinic.logo_path else None,
         callout_after=risks[0] if risks else all_blocks[-1].key,
         content_versions=_content_versions(treatments, labels, language),
-        appointment=appointment_panel(appointment, clinic, labels, language)
-        if appointment
-        else None,
         qr=_qr(loaded, clinic, labels),
     )
-    html = render_template(clinic, TEMPLATES[layout], context.as_dict())
+
+
+def handout_from(context: LeafletContext, template: str | None = None) -> Handout:
+    """Fill the layout's page template (or ``template``) with ``context``."""
+    html = render_template(context.clinic, template or TEMPLATES[context.layout], context.as_dict())
     return Handout(
-        input_key=_input_key(html, context.stylesheets, clinic),
+        input_key=_input_key(html, context.stylesheets, context.clinic),
         stylesheets=context.stylesheets,
         title=context.title,
-        treatments=[t.slug for t in treatments],
-        paper=paper,
-        language=language,
+        treatments=[treatment.slug for treatment in context.treatments],
+        paper=context.paper,
+        language=context.language,
         html=html,
-        blocks=all_blocks,
-        layout=layout,
-        large_print=large_print,
+        blocks=[block for treatment in context.treatments for block in treatment.blocks],
+        layout=context.layout,
+        large_print=context.large_print,
         flap_sections=context.flap_sections,
-        remake=lambda sections: assemble_html(
-            treatment_slugs, clinic, paper, language, appointment, large_print, layout, sections
-        ),
+        remake=lambda sections: handout_from(replace(context, flap_sections=sections), template),
     )
 
 
-def _write(target: Path, data: bytes) -> None:
+def write_file(target: Path, data: bytes) -> None:
+    """Write ``data`` atomically; HandoutsError says what to do if it cannot."""
     try:
         write_atomically(target, data)
     except OSError as error:
@@ -422,7 +491,7 @@ def build_handout(
     suffix = ".html" if html_only else ".pdf"
     target = Path(output) if output is not None else Path(f"{handout.treatments[0]}{suffix}")
     if html_only:
-        _write(target, handout.html.encode("utf-8"))
+        write_file(target, handout.html.encode("utf-8"))
         return BuildResult(target, None, handout, None)
     result = write_pdf(handout, clinic, target, appointment, channel)
     record_leaflets(clinic, [result.record])
@@ -438,7 +507,7 @@ def write_pdf(
 ) -> BuildResult:
     """Render an assembled leaflet to ``target``; the caller records ``result.record``."""
     pdf = render_handout(handout, clinic)
-    _write(target, pdf.data)
+    write_file(target, pdf.data)
     record = leaflet_record(handout, pdf.data, appointment, channel, target)
     return BuildResult(target, pdf.pages, handout, record)
 
@@ -477,13 +546,16 @@ def render_handout(handout: Handout, clinic: Clinic):
     return pdf
 
 
-def _late_on_flap(handout: Handout, page_one: dict[str, float]) -> list[str]:
+def _late_on_flap(handout: Handout, page_one: dict[str, tuple]) -> list[str]:
     """Flap sections that end below the flap, or not on page 1 at all."""
-    bottom = page_one.get(FLAP_BOTTOM)
+    if FLAP_BOTTOM not in page_one:
+        return [block.key for block in handout.blocks[: handout.flap_sections]]
+    bottom = page_one[FLAP_BOTTOM][3]
+    ends = {name: box[3] for name, box in page_one.items()}
     return [
         block.key
         for block in handout.blocks[: handout.flap_sections]
-        if bottom is None or page_one.get(_end_anchor(block.key), float("inf")) > bottom
+        if ends.get(_end_anchor(block.key), float("inf")) > bottom
     ]
 
 

@@ -33,8 +33,9 @@ class RenderedPDF:
 
     data: bytes
     pages: int
-    anchors: tuple[dict[str, float], ...] = ()
-    """Per page: element id -> how far down the page (in points) the element ends."""
+    anchors: tuple[dict[str, tuple[float, float, float, float]], ...] = ()
+    """Per page: element id -> its border box (left, top, right, bottom) in CSS pixels
+    from the page's top left corner."""
 
 
 class _ProblemLog(logging.Handler):
@@ -151,5 +152,5 @@ def render_pdf(
     if problems.problems:
         _forget_resources()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
-    anchors = tuple({name: box[3] for name, box in page.anchors.items()} for page in document.pages)
+    anchors = tuple(dict(page.anchors) for page in document.pages)
     return RenderedPDF(pdf, len(document.pages), anchors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import traceback
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,14 @@ def leaflet_environment(clinic: Clinic) -> Environment:
 
     ``builtin/<name>`` always reaches the built-in template, so a kit override can
     ``{% extends "builtin/leaflet.html" %}`` and replace a single block. The sandbox
-    keeps a kit template from reaching Python internals.
+    keeps a kit template from reaching Python internals. Environments are kept per
+    set of folders, so templates compile once; Jinja reloads a file that changes.
     """
-    folders = template_folders(clinic)
+    return _environment(tuple(template_folders(clinic)))
+
+
+@cache
+def _environment(folders: tuple[Path, ...]) -> Environment:
     loader = ChoiceLoader(
         [
             PrefixLoader({"builtin": _ContainedLoader(builtin_dir("templates"))}),
