@@ -28,10 +28,10 @@ def page_size_mm(pdf: Path | bytes, index: int = 0) -> tuple[float, float]:
 
 
 def fonts(pdf: Path | bytes) -> dict[str, bool]:
-    """Every font used on any page, mapped to whether its file is embedded."""
+    """Every font used on any page (or in a form it draws), mapped to whether it is embedded."""
     found: dict[str, bool] = {}
-    for page in reader(pdf).pages:
-        resources = page.get("/Resources", {})
+
+    def visit(resources) -> None:
         for font in (resources.get("/Font") or {}).values():
             font = font.get_object()
             descriptor = font.get("/FontDescriptor")
@@ -40,6 +40,13 @@ def fonts(pdf: Path | bytes) -> dict[str, bool]:
             descriptor = descriptor.get_object() if descriptor is not None else {}
             embedded = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
             found[str(font.get("/BaseFont"))] = embedded
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+                visit(xobject["/Resources"].get_object())
+
+    for page in reader(pdf).pages:
+        visit(page.get("/Resources", {}))
     return found
 
 

@@ -1,0 +1,179 @@
+"""Stamped personal copies look, read and are tagged exactly like full renders."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time
+
+import pikepdf
+import pypdfium2
+import pytest
+from pdfcheck import fonts, reader, structure
+from PIL import ImageChops
+
+from handouts.appointments import Appointment
+from handouts.build import render_handout
+from handouts.config import load_clinic
+from handouts.stamping import PersonalCopies
+
+VISIT = dict(date=date(2026, 12, 3), time=time(10, 30), practitioner="Dr Sarah O'Neill")
+LONG_NAME = (
+    "Bartholomew Maximilian Featherstonehaugh-Wolfeschlegelsteinhausen "
+    "Montgomery-Smythe of Northbank Riverside"
+)
+
+
+@pytest.fixture(scope="module")
+def copies() -> PersonalCopies:
+    return PersonalCopies()
+
+
+def stamped_and_full(copies, patient, clinic=None, **options):
+    """A copy made by stamping, and the same copy rendered in full."""
+    clinic = clinic or load_clinic()
+    visit = {**VISIT, **options.pop("visit", {})}
+    warm_up = copies.copy(["microneedling"], clinic, Appointment("Ann Lee", **visit), **options)
+    copies.render(warm_up)  # the first copy of a leaflet is checked against a full render
+    copy = copies.copy(["microneedling"], clinic, Appointment(patient, **visit), **options)
+    before = copies.stamped
+    stamped = copies.render(copy)
+    assert copies.stamped == before + 1, "the copy was not stamped"
+    return stamped.data, render_handout(copy.handout(), clinic).data
+
+
+def differing_pixels(first: bytes, second: bytes, dpi: int = 100) -> list[float]:
+    """Per page, the share of pixels whose grey level differs by more than 40."""
+    shares = []
+    one, two = pypdfium2.PdfDocument(first), pypdfium2.PdfDocument(second)
+    for page_one, page_two in zip(one, two, strict=True):
+        image_one = page_one.render(scale=dpi / 72).to_pil().convert("L")
+        image_two = page_two.render(scale=dpi / 72).to_pil().convert("L")
+        difference = ImageChops.difference(image_one, image_two).point(lambda v: v > 40)
+        shares.append(difference.histogram()[1] / (image_one.width * image_one.height))
+    return shares
+
+
+def panel_tags_are_sound(data: bytes) -> int:
+    """Every tag pointing into a merged panel is in the parent tree; returns how many."""
+    with pikepdf.open(io.BytesIO(data)) as document:
+        assert document.check_pdf_syntax() == []
+        root = document.Root.StructTreeRoot
+        numbers = root.ParentTree.Nums
+        parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+        found = 0
+        waiting = [root.K]
+        while waiting:
+            node = waiting.pop()
+            if isinstance(node, pikepdf.Array):
+                waiting.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") == "/MCR":
+                form = node.Stm
+                assert form.Subtype == "/Form"
+                mcid = int(node.MCID)
+                assert f"/MCID {mcid}".encode() in form.read_bytes()
+                assert parents[int(form.StructParents)][mcid].objgen == element.objgen
+                found += 1
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                element = node
+                waiting.append(node.get("/K", pikepdf.Array()))
+        return found
+
+
+def readable(text: str) -> str | list[str]:
+    """Page text in reading order; on Arabic pages only the Latin words (phone, names...).
+
+    WeasyPrint maps a shaped Arabic glyph back to the first letter it drew it for, so the
+    same page can read back with other Arabic letters depending on what came first.
+    """
+    if any("\u0600" <= character <= "\u06ff" for character in text):
+        return [word for word in text.split() if word.isascii()]
+    return text
+
+
+def assert_equivalent(stamped: bytes, full: bytes) -> None:
+    assert len(reader(stamped).pages) == len(reader(full).pages)
+    for page_stamped, page_full in zip(reader(stamped).pages, reader(full).pages, strict=True):
+        assert page_stamped.mediabox == page_full.mediabox
+        assert readable(page_stamped.extract_text()) == readable(page_full.extract_text())
+    assert max(differing_pixels(stamped, full)) < 0.0005
+    assert fonts(stamped) and all(fonts(stamped).values())
+    assert structure(stamped) == structure(full)
+    assert panel_tags_are_sound(stamped) > 3
+    stamped_pdf, full_pdf = reader(stamped), reader(full)
+    assert stamped_pdf.trailer["/Root"]["/Lang"] == full_pdf.trailer["/Root"]["/Lang"]
+    assert stamped_pdf.metadata.title == full_pdf.metadata.title
+
+
+@pytest.mark.parametrize(
+    "patient",
+    ["Amira Haddad", LONG_NAME, "أميرة حداد", "王小明", "Zoë Ødegård-Łukasiewicz"],
+    ids=["latin", "long", "arabic", "chinese", "accents"],
+)
+def test_a_stamped_copy_is_the_full_render(copies, patient):
+    stamped, full = stamped_and_full(copies, patient)
+    assert_equivalent(stamped, full)
+    assert "".join(patient.split()) in "".join(reader(stamped).pages[0].extract_text().split())
+
+
+def test_a_long_name_wraps_in_a_taller_panel(copies):
+    short, _ = stamped_and_full(copies, "Jo Li")
+    long, _ = stamped_and_full(copies, LONG_NAME)
+    first = reader(long).pages[0].extract_text().split("\n")
+    assert first.index("YOUR APPOINTMENT") + 3 < first.index("Thursday, 3 December 2026 at 10:30")
+    assert len(reader(short).pages) == len(reader(long).pages)
+
+
+@pytest.mark.parametrize(
+    ("options", "patient"),
+    [
+        ({"layout": "trifold"}, "Amira Haddad"),
+        ({"layout": "card", "paper": "letter", "visit": {"practitioner": None}}, "Sam Lee"),
+        ({"large_print": True}, LONG_NAME),
+        ({"language": "es"}, "Lucía Pérez"),
+        ({"language": "ar", "layout": "card"}, "Amira Haddad"),
+        ({"language": "ar", "layout": "card"}, "أميرة حداد"),
+    ],
+    ids=[
+        "trifold",
+        "card-letter",
+        "large-print",
+        "spanish",
+        "arabic-card",
+        "arabic-card-arabic-name",
+    ],
+)
+def test_every_layout_and_direction_stamps_faithfully(copies, options, patient):
+    stamped, full = stamped_and_full(copies, patient, **options)
+    assert_equivalent(stamped, full)
+
+
+def test_a_kit_style_the_lone_panel_cannot_follow_means_full_renders(clinic_kit):
+    kit = clinic_kit(
+        base="demo",
+        files={"styles/extra.css": ".clinic-header .appointment-patient { font-size: 18pt; }"},
+    )
+    clinic = load_clinic(kit)
+    copies = PersonalCopies()
+    for name in ("Ann Lee", "Amira Haddad", "Sam Lee"):
+        copy = copies.copy(["microneedling"], clinic, Appointment(name, **VISIT))
+        pdf = copies.render(copy)
+        assert "".join(name.split()) in "".join(reader(pdf.data).pages[0].extract_text().split())
+    assert copies.stamped == 0 and copies.rendered == 3
+
+
+def test_a_kit_panel_without_a_slot_means_full_renders(clinic_kit):
+    kit = clinic_kit(
+        base="demo",
+        files={
+            "templates/partials/appointment.html": (
+                '<aside class="appointment"><p id="appointment-title">Your visit</p>'
+                "<p>{{ appointment.patient }}</p></aside>"
+            )
+        },
+    )
+    clinic = load_clinic(kit)
+    copies = PersonalCopies()
+    for name in ("Ann Lee", "Amira Haddad"):
+        pdf = copies.render(copies.copy(["microneedling"], clinic, Appointment(name, **VISIT)))
+        assert name in reader(pdf.data).pages[0].extract_text()
+    assert copies.stamped == 0 and copies.rendered == 2
