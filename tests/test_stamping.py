@@ -61,11 +61,11 @@ def panel_tags_are_sound(data: bytes) -> int:
         numbers = root.ParentTree.Nums
         parents = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
         found = 0
-        waiting = [root.K]
+        waiting = [(None, root.K)]  # (the element holding it, node)
         while waiting:
-            node = waiting.pop()
+            element, node = waiting.pop()
             if isinstance(node, pikepdf.Array):
-                waiting.extend(node)
+                waiting.extend((element, kid) for kid in node)
             elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") == "/MCR":
                 form = node.Stm
                 assert form.Subtype == "/Form"
@@ -74,8 +74,7 @@ def panel_tags_are_sound(data: bytes) -> int:
                 assert parents[int(form.StructParents)][mcid].objgen == element.objgen
                 found += 1
             elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
-                element = node
-                waiting.append(node.get("/K", pikepdf.Array()))
+                waiting.append((node, node.get("/K", pikepdf.Array())))
         return found
 
 
