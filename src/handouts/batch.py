@@ -24,6 +24,8 @@ from .errors import HandoutsError
 from .history import LeafletRecord, latest_input_keys, record_leaflets
 from .paths import display_path
 
+GROUP_SIZE = 16
+"""Most rows a worker takes at a time."""
 COLUMNS = ("patient_name", "email", "treatment", "date", "time", "practitioner", "language")
 REQUIRED_COLUMNS = ("patient_name", "treatment")
 
@@ -195,29 +197,60 @@ def _personal_copies():
     return PersonalCopies()
 
 
-def _run_job(job: _Job) -> tuple[int, Path, LeafletRecord | None, str | None]:
-    """In a worker: make one leaflet unless it is up to date. Never raises."""
+Result = tuple[int, Path, LeafletRecord | None, str | None]
+"""Row number, target, what the history keeps (None when up to date) and any problem."""
+
+
+def _run_group(jobs: list[_Job]) -> list[Result]:
+    """In a worker: make each leaflet of a group that is not up to date. Never raises."""
+    try:
+        return _make_leaflets(jobs)
+    except Exception as error:  # a row must never stop the others: try them one by one
+        if len(jobs) > 1:
+            return [result for job in jobs for result in _run_group([job])]
+        job = jobs[0]
+        return [(job.row.row, job.target, None, f"unexpected {type(error).__name__}: {error}")]
+
+
+def _make_leaflets(jobs: list[_Job]) -> list[Result]:
     from .build import leaflet_record, write_file
 
-    try:
-        clinic = _clinic(job.clinic_dir)
-        copies = _personal_copies()
+    copies = _personal_copies()
+    results: dict[int, Result] = {}
+    todo = []
+    for job in jobs:
         row = job.row
-        copy = copies.copy(
-            row.treatments, clinic, row.appointment, None, row.language, job.large_print, job.layout
-        )
+        try:
+            copy = copies.copy(
+                row.treatments,
+                _clinic(job.clinic_dir),
+                row.appointment,
+                None,
+                row.language,
+                job.large_print,
+                job.layout,
+            )
+        except HandoutsError as error:
+            results[row.row] = (row.row, job.target, None, error.message)
+            continue
         if copy.input_key == job.previous_key and job.target.is_file():
-            return row.row, job.target, None, None
-        pdf = copies.render(copy)
-        write_file(job.target, pdf.data)
-        record = leaflet_record(
-            copy.record_handout(), pdf.data, row.appointment, "batch", job.target
-        )
-        return row.row, job.target, record, None
-    except HandoutsError as error:
-        return job.row.row, job.target, None, error.message
-    except Exception as error:  # a row must never stop the others
-        return job.row.row, job.target, None, f"unexpected {type(error).__name__}: {error}"
+            results[row.row] = (row.row, job.target, None, None)
+        else:
+            todo.append((job, copy))
+    rendered = copies.render_many([copy for _, copy in todo])
+    for (job, copy), pdf in zip(todo, rendered, strict=True):
+        row = job.row
+        try:
+            if isinstance(pdf, HandoutsError):
+                raise pdf
+            write_file(job.target, pdf.data)
+            record = leaflet_record(
+                copy.record_handout(), pdf.data, row.appointment, "batch", job.target
+            )
+            results[row.row] = (row.row, job.target, record, None)
+        except HandoutsError as error:
+            results[row.row] = (row.row, job.target, None, error.message)
+    return [results[job.row.row] for job in jobs]
 
 
 def run_batch(
@@ -256,8 +289,11 @@ def run_batch(
     ]
     records: list[LeafletRecord] = []
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+    # Rows go to workers in small groups: the panels of a group are laid out together.
+    size = max(1, min(GROUP_SIZE, len(work) // (workers * 4)))
+    groups = [work[start : start + size] for start in range(0, len(work), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_run_job, work, chunksize=1)
+        results = (result for group in pool.map(_run_group, groups) for result in group)
         for number, target, record, error in progress(results, len(work)) if progress else results:
             if error:
                 report.problems.append(RowProblem(number, error))

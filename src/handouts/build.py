@@ -114,8 +114,6 @@ EMPTY_PANEL = AppointmentPanel(patient=None, when=None, practitioner=None, booki
 SLOT_ID = "appointment-slot"
 SLOT_MARK = "handouts:appointment-slot"
 """Alt text of the slot image: how the slot is found in a shared leaflet's tags."""
-PANEL_ID = "appointment-panel"
-"""Id of the panel on a page of its own; ``appointment-title`` gives its width in a leaflet."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,9 @@ class LeafletContext:
     appointment_slot: AppointmentSlot | None = None
     """In a shared leaflet for personal copies: the empty slot that stands for the panel."""
     panel_width: float | None = None
-    """Set when only the panel is laid out, on a page this wide (CSS pixels)."""
+    """Set when only panels are laid out, each on a page this wide (CSS pixels)."""
+    panels: tuple[AppointmentPanel, ...] = ()
+    """The panels laid out alone, one per page (``appointment-panel.html``)."""
     qr: QrCode | None = None
     """The QR code: the treatment's video, else the clinic's booking page, or None."""
     large_print: bool = False

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 
 from .appointments import Appointment
 from .build import (
-    PANEL_ID,
     SLOT_ID,
     SLOT_MARK,
     AppointmentPanel,
@@ -37,6 +36,7 @@ from .build import (
 )
 from .choices import Layout, Paper
 from .config import Clinic
+from .errors import HandoutsError
 from .paths import builtin_dir, resource_roots
 from .templating import render_template
 
@@ -54,20 +54,23 @@ class CannotStamp(Exception):
 
 @dataclass(frozen=True)
 class PanelPage:
-    """One copy's panel laid out alone: the top ``height`` pixels of a PDF page."""
+    """One copy's panel laid out alone: the top ``height`` pixels of page ``page``."""
 
     data: bytes
-    width: float
+    """The PDF of the panels laid out together, one per page."""
+    page: int
     height: float
     """Of the panel's content, in CSS pixels: the slot it needs."""
 
 
-def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float) -> PanelPage:
-    """Lay out ``panel`` alone, ``width`` CSS pixels wide, with the leaflet's styles."""
+def render_panels(
+    context: LeafletContext, panels: Sequence[AppointmentPanel], width: float
+) -> list[PanelPage]:
+    """Lay out ``panels`` alone, one per page ``width`` CSS pixels wide, in one PDF."""
     from .render import render_pdf
 
     clinic = context.clinic
-    alone = replace(context, appointment=panel, panel_width=width)
+    alone = replace(context, panels=tuple(panels), panel_width=width)
     html = render_template(clinic, PANEL_TEMPLATE, alone.as_dict())
     pdf = render_pdf(
         html,
@@ -75,10 +78,10 @@ def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float)
         resource_roots(clinic.kit_dir),
         context.stylesheets,
     )
-    box = pdf.anchors[0].get(PANEL_ID) if pdf.pages == 1 else None
-    if box is None:
-        raise CannotStamp("the panel does not fit a page of its own")
-    return PanelPage(pdf.data, width, box[3] - box[1])
+    boxes = [anchors.get(f"appointment-panel-{page}") for page, anchors in enumerate(pdf.anchors)]
+    if len(boxes) != len(panels) or None in boxes:
+        raise CannotStamp("a panel does not fit a page of its own")
+    return [PanelPage(pdf.data, page, box[3] - box[1]) for page, box in enumerate(boxes)]
 
 
 class SlottedLeaflet:
@@ -116,7 +119,7 @@ class SlottedLeaflet:
             pikepdf.open(io.BytesIO(panel.data)) as alone,
         ):
             page = document.pages[self.page_index]
-            lone_page = alone.pages[0]
+            lone_page = alone.pages[panel.page]
             if "/Annots" in lone_page.obj:
                 raise CannotStamp("the panel holds a link")
             form = document.copy_foreign(lone_page.as_form_xobject())
@@ -131,12 +134,20 @@ class SlottedLeaflet:
             page.Contents = document.make_stream(
                 self.prefix + b"\n" + drawing.encode() + b"\n" + self.suffix
             )
-            self._graft_tags(document, page, form, alone.Root.StructTreeRoot)
+            document_tag = _only_kid(alone.Root.StructTreeRoot)
+            lone_panel = [
+                kid
+                for kid in _kids(document_tag)
+                if not isinstance(kid, int) and kid.Pg.objgen == lone_page.obj.objgen
+            ]
+            if len(lone_panel) != 1:
+                raise CannotStamp("the panel's tags are not as expected")
+            self._graft_tags(document, page, form, lone_panel[0])
             out = io.BytesIO()
             document.save(out, deterministic_id=True)
             return out.getvalue()
 
-    def _graft_tags(self, document, page, form, lone_root) -> None:
+    def _graft_tags(self, document, page, form, lone_panel) -> None:
         """Put the panel's tags where the slot's were, pointing into the panel's drawing."""
         import pikepdf
 
@@ -166,7 +177,6 @@ class SlottedLeaflet:
             new.K = grafted
             return new
 
-        lone_panel = _only_kid(_only_kid(lone_root))
         panel_tags = [
             graft(kid, holder)
             for kid in _kids(lone_panel)
@@ -309,46 +319,88 @@ class PersonalCopies:
 
     def render(self, copy: PersonalCopy):
         """The copy as a ``RenderedPDF``: stamped when faithful, else rendered in full."""
-        leaflet = copy.leaflet
-        if leaflet.stamping and leaflet.width is not None:
+        result = self.render_many([copy])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def render_many(self, copies: Sequence[PersonalCopy]) -> list:
+        """Each copy as a ``RenderedPDF``, or the HandoutsError that stopped it.
+
+        The panels of one leaflet are laid out together, in one document.
+        """
+        results: list = [None] * len(copies)
+        waiting: dict[int, list[int]] = {}
+        for index, copy in enumerate(copies):
+            leaflet = copy.leaflet
+            if leaflet.stamping and leaflet.width is None:
+                results[index] = self._full(copy, check=True)
+            elif leaflet.stamping:
+                waiting.setdefault(id(leaflet), []).append(index)
+            else:
+                results[index] = self._full(copy)
+        for indexes in waiting.values():
+            leaflet = copies[indexes[0]].leaflet
             try:
-                stamped = self._stamped(leaflet, copy.panel)
-                self.stamped += 1
-                return stamped
-            except CannotStamp:
-                leaflet.stamping = False
-        full = render_handout(copy.handout(), leaflet.context.clinic)
+                pages = render_panels(
+                    leaflet.context, [copies[index].panel for index in indexes], leaflet.width
+                )
+            except (CannotStamp, HandoutsError):
+                pages = [None] * len(indexes)  # each copy shows its own problem below
+            for index, page in zip(indexes, pages, strict=True):
+                results[index] = self._stamped(copies[index], page)
+        return results
+
+    def _full(self, copy: PersonalCopy, check: bool = False):
+        """Render ``copy`` in full; with ``check``, learn whether its leaflet can be stamped."""
+        try:
+            full = render_handout(copy.handout(), copy.leaflet.context.clinic)
+        except HandoutsError as error:
+            return error
         self.rendered += 1
-        if leaflet.stamping and leaflet.width is None:
-            self._check(leaflet, copy.panel, full)
+        if check:
+            self._check(copy, full)
         return full
 
-    def _check(self, leaflet: SharedLeaflet, panel: AppointmentPanel, full) -> None:
+    def _check(self, copy: PersonalCopy, full) -> None:
         """Learn the panel's width from a full render, and stamp only if it looks the same."""
+        leaflet = copy.leaflet
         boxes = [anchors[TITLE_ID] for anchors in full.anchors if TITLE_ID in anchors]
+        leaflet.stamping = False
         if len(boxes) != 1:
-            leaflet.stamping = False
             return
         leaflet.width = boxes[0][2] - boxes[0][0]
         try:
-            stamped = self._stamped(leaflet, panel)
-        except CannotStamp:
-            leaflet.stamping = False
+            page = render_panels(leaflet.context, [copy.panel], leaflet.width)[0]
+            stamped = self._stamp(leaflet, page)
+        except (CannotStamp, HandoutsError):
             return
         leaflet.stamping = looks_the_same(stamped.data, full.data)
 
-    def _stamped(self, leaflet: SharedLeaflet, panel: AppointmentPanel):
+    def _stamped(self, copy: PersonalCopy, page: PanelPage | None):
+        """``copy`` stamped from its lone ``page``, or rendered in full if that fails."""
+        if page is not None and copy.leaflet.stamping:
+            try:
+                stamped = self._stamp(copy.leaflet, page)
+                self.stamped += 1
+                return stamped
+            except CannotStamp:
+                copy.leaflet.stamping = False
+            except HandoutsError:
+                pass  # rendered in full below, to report this copy's own problem
+        return self._full(copy)
+
+    def _stamp(self, leaflet: SharedLeaflet, page: PanelPage):
         from .render import RenderedPDF
 
-        alone = render_panel(leaflet.context, panel, leaflet.width)
-        slotted = leaflet.slotted.get(alone.height)
+        slotted = leaflet.slotted.get(page.height)
         if slotted is None:
-            handout = slotted_handout(leaflet.context, alone.height)
+            handout = slotted_handout(leaflet.context, page.height)
             slotted = SlottedLeaflet(render_handout(handout, leaflet.context.clinic))
             if len(leaflet.slotted) >= KEPT_HEIGHTS:
                 leaflet.slotted.pop(next(iter(leaflet.slotted)))
-            leaflet.slotted[alone.height] = slotted
-        data = slotted.stamp(alone)
+            leaflet.slotted[page.height] = slotted
+        data = slotted.stamp(page)
         return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors)
 
 
