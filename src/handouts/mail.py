@@ -23,12 +23,13 @@ from typing import Literal
 
 from .atomic import write_atomically
 from .batch import AppointmentRow, read_appointments
-from .build import appointment_panel, assemble_html, write_pdf
+from .build import appointment_panel, leaflet_record, write_file
 from .config import Clinic, load_clinic, primary_language
 from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, claim_message, finish_message, now, record_leaflets
 from .labels import load_labels
+from .stamping import PersonalCopies
 from .templating import render_template, template_folders
 
 PASSWORD_VARIABLE = "HANDOUTS_SMTP_PASSWORD"
@@ -147,14 +148,28 @@ def _in_sentence(title: str) -> str:
     return title if first.isupper() else title[:1].lower() + title[1:]
 
 
-def _unused_name(path: Path, taken: set[Path]) -> Path:
-    """``path``, or ``path`` with -2, -3... when this run already wrote a file of that name."""
-    candidate, number = path, 1
-    while candidate in taken:
-        number += 1
-        candidate = path.with_stem(f"{path.stem}-{number}")
-    taken.add(candidate)
-    return candidate
+@dataclass
+class _Leaflets:
+    """Makes each letter's personal leaflet in ``folder``, stamping copies of one leaflet."""
+
+    folder: Path
+    copies: PersonalCopies = field(default_factory=PersonalCopies)
+    taken: set[Path] = field(default_factory=set)
+    """Files this run wrote: a second leaflet of the same name gets -2, -3..."""
+
+    def make(self, clinic: Clinic, row: AppointmentRow) -> tuple[Path, bytes, LeafletRecord]:
+        """Write the row's leaflet; its path, bytes and what the history keeps."""
+        copy = self.copies.copy(row.treatments, clinic, row.appointment, None, row.language)
+        pdf = self.copies.render(copy)
+        path = self.folder / row.file_name()
+        target, number = path, 1
+        while target in self.taken:
+            number += 1
+            target = path.with_stem(f"{path.stem}-{number}")
+        write_file(target, pdf.data)
+        self.taken.add(target)
+        record = leaflet_record(copy.record_handout(), pdf.data, row.appointment, "email", target)
+        return target, pdf.data, record
 
 
 def _email_template(clinic: Clinic, name: str, language: str) -> str:
@@ -241,10 +256,10 @@ def run_email(
     report = EmailReport(problems=[(problem.row, problem.reason) for problem in problems])
     leaflet_dir = leaflet_dir or (outbox or Path.cwd()) / "leaflets"
     mailer = _Mailer(clinic) if send else None
-    taken: set[Path] = set()
+    leaflets = _Leaflets(leaflet_dir)
     try:
         for letter in due_letters(rows, today, clinic.mail.precare_days):
-            _deliver(clinic, letter, report, mailer, outbox, leaflet_dir, taken)
+            _deliver(clinic, letter, report, mailer, outbox, leaflets)
     except _ServerDown as error:
         report.problems.append((0, f"{error}; nothing more was sent, run again later"))
     finally:
@@ -335,8 +350,7 @@ def _deliver(
     report: EmailReport,
     mailer: _Mailer | None,
     outbox: Path | None,
-    leaflet_dir: Path,
-    taken: set[Path],
+    leaflets: _Leaflets,
 ) -> None:
     row = letter.row
     if not row.email:
@@ -344,10 +358,8 @@ def _deliver(
         return
 
     def prepare(message_id: str) -> tuple[EmailMessage, LeafletRecord]:
-        handout = assemble_html(row.treatments, clinic, None, row.language, row.appointment)
-        target = _unused_name(leaflet_dir / row.file_name(), taken)
-        result = write_pdf(handout, clinic, target, row.appointment, "email")
-        return compose(clinic, letter, target.read_bytes(), target.name, message_id), result.record
+        target, pdf, record = leaflets.make(clinic, row)
+        return compose(clinic, letter, pdf, target.name, message_id), record
 
     if mailer is not None:
         try:
