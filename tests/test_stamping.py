@@ -176,3 +176,26 @@ def test_a_kit_panel_without_a_slot_means_full_renders(clinic_kit):
         pdf = copies.render(copies.copy(["microneedling"], clinic, Appointment(name, **VISIT)))
         assert name in reader(pdf.data).pages[0].extract_text()
     assert copies.stamped == 0 and copies.rendered == 2
+
+
+def test_batch_stamps_all_but_the_first_copy_of_a_leaflet(tmp_path):
+    from handouts.batch import run_batch
+
+    names = ["Ann Lee", "Amira Haddad", LONG_NAME, "王小明", "Sam Lee"]
+    rows = [f"{name},microneedling,2026-12-03,10:30,Dr Sarah O'Neill" for name in names]
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text("patient_name,treatment,date,time,practitioner\n" + "\n".join(rows))
+    report = run_batch(csv_path, output_dir=tmp_path / "out", jobs=1)
+    assert len(report.made) == 5 and not report.problems
+    stamped = [
+        any(name.startswith("/Panel") for name in reader(path).pages[0]["/Resources"]["/XObject"])
+        for path in report.made
+    ]
+    assert stamped.count(True) == 4  # the first is rendered in full, to check the others
+    clinic = load_clinic()
+    for path in report.made:
+        pdf = path.read_bytes()
+        words = "".join(reader(pdf).pages[0].extract_text().split())
+        name = next(name for name in names if "".join(name.split()) in words)
+        copy = PersonalCopies().copy(["microneedling"], clinic, Appointment(name, **VISIT))
+        assert max(differing_pixels(pdf, render_handout(copy.handout(), clinic).data)) < 0.0005
