@@ -347,6 +347,34 @@ def test_an_edit_to_a_kit_template_or_picture_shows_at_once(clinic_kit, tmp_path
     assert "MARKER-ONE" in before and "MARKER-TWO" in after
 
 
+def test_personal_leaflets_are_stamped_after_the_first_and_follow_kit_edits(clinic_kit, tmp_path):
+    kit = clinic_kit(base="demo")
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    client = app.test_client()
+
+    def leaflet(patient: str) -> bytes:
+        query = f"/api/leaflet.pdf?treatment=dermaplaning&patient={patient.replace(' ', '+')}"
+        response = client.get(query)
+        assert response.status_code == 200
+        return response.data
+
+    def stamped(pdf: bytes) -> bool:
+        forms = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/XObject"]
+        return any(name.startswith("/Panel") for name in forms)
+
+    try:
+        pdfs = [leaflet(name) for name in ("Ann Lee", "Bo Chan", "Cy Diaz")]
+        config = kit / "clinic.yaml"
+        config.write_text(config.read_text().replace("020 7946 0321", "020 7946 0999"))
+        after_edit = leaflet("Di Evans")
+    finally:
+        app.extensions["handouts"].maker.close()
+    assert [stamped(pdf) for pdf in pdfs] == [False, True, True]
+    assert "Bo Chan" in pdf_text(pdfs[1]) and "Cy Diaz" in pdf_text(pdfs[2])
+    assert "020 7946 0999" in pdf_text(after_edit) and "Di Evans" in pdf_text(after_edit)
+    assert not stamped(after_edit)  # a changed kit starts again from a full render
+
+
 def test_an_edit_to_the_kit_shows_at_once(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
     app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)

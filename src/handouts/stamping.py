@@ -17,6 +17,7 @@ rendered in full.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,7 @@ from .build import (
     AppointmentPanel,
     Handout,
     LeafletContext,
+    TranslationWarning,
     leaflet_context,
     personal_handout,
     personal_key,
@@ -37,7 +39,7 @@ from .build import (
 from .choices import Layout, Paper
 from .config import Clinic
 from .errors import HandoutsError
-from .paths import builtin_dir, resource_roots
+from .paths import builtin_dir, fingerprint, resource_roots
 from .templating import render_template
 
 PANEL_TEMPLATE = "appointment-panel.html"
@@ -267,6 +269,10 @@ class SharedLeaflet:
     """By panel height."""
     stamping: bool = True
     """False once a copy could not be stamped faithfully."""
+    reference: tuple[AppointmentPanel, object] | None = None
+    """The first copy's panel and full render, kept until the second copy checks stamping."""
+    notes: tuple[str, ...] = ()
+    """Warnings met while putting the leaflet together (a missing translation)."""
 
 
 @dataclass(frozen=True)
@@ -306,14 +312,20 @@ class PersonalCopies:
         layout: Layout = "leaflet",
     ) -> PersonalCopy:
         """The copy of a leaflet for ``appointment`` (HandoutsError names a bad value)."""
-        key = (clinic.model_dump_json(), tuple(treatments), paper, language, large_print, layout)
+        kit = (clinic.model_dump_json(), fingerprint(clinic.kit_dir) if clinic.kit_dir else None)
+        key = (kit, tuple(treatments), paper, language, large_print, layout)
         leaflet = self._leaflets.get(key)
         if leaflet is None:
-            context = leaflet_context(treatments, clinic, paper, language, large_print, layout)
-            leaflet = SharedLeaflet(context, slotted_handout(context))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                context = leaflet_context(treatments, clinic, paper, language, large_print, layout)
+            notes = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+            leaflet = SharedLeaflet(context, slotted_handout(context), notes=notes)
             if len(self._leaflets) >= KEPT_LEAFLETS:
                 self._leaflets.pop(next(iter(self._leaflets)))
             self._leaflets[key] = leaflet
+        for note in leaflet.notes:  # as if the leaflet were put together again
+            warnings.warn(note, TranslationWarning, stacklevel=2)
         panel = personal_panel(leaflet.context, appointment)
         return PersonalCopy(leaflet, panel, personal_key(leaflet.handout.input_key, panel))
 
@@ -327,21 +339,27 @@ class PersonalCopies:
     def render_many(self, copies: Sequence[PersonalCopy]) -> list:
         """Each copy as a ``RenderedPDF``, or the HandoutsError that stopped it.
 
-        The panels of one leaflet are laid out together, in one document.
+        A leaflet's first copy is rendered in full; its second checks that a stamped first
+        copy looks the same before any copy is stamped. The panels of one leaflet are laid
+        out together, in one document.
         """
         results: list = [None] * len(copies)
         waiting: dict[int, list[int]] = {}
         for index, copy in enumerate(copies):
             leaflet = copy.leaflet
             if leaflet.stamping and leaflet.width is None:
-                results[index] = self._full(copy, check=True)
+                results[index] = self._first(copy)
             elif leaflet.stamping:
                 waiting.setdefault(id(leaflet), []).append(index)
             else:
                 results[index] = self._full(copy)
         for indexes in waiting.values():
             leaflet = copies[indexes[0]].leaflet
+            if leaflet.reference is not None:
+                self._check(leaflet)
             try:
+                if not leaflet.stamping:
+                    raise CannotStamp("copies of this leaflet are rendered in full")
                 pages = render_panels(
                     leaflet.context, [copies[index].panel for index in indexes], leaflet.width
                 )
@@ -351,27 +369,36 @@ class PersonalCopies:
                 results[index] = self._stamped(copies[index], page)
         return results
 
-    def _full(self, copy: PersonalCopy, check: bool = False):
-        """Render ``copy`` in full; with ``check``, learn whether its leaflet can be stamped."""
+    def _full(self, copy: PersonalCopy):
+        """``copy`` rendered in full, or the HandoutsError that stopped it."""
         try:
             full = render_handout(copy.handout(), copy.leaflet.context.clinic)
         except HandoutsError as error:
             return error
         self.rendered += 1
-        if check:
-            self._check(copy, full)
         return full
 
-    def _check(self, copy: PersonalCopy, full) -> None:
-        """Learn the panel's width from a full render, and stamp only if it looks the same."""
+    def _first(self, copy: PersonalCopy):
+        """A leaflet's first copy, in full: it gives the panel's width and the reference."""
         leaflet = copy.leaflet
+        full = self._full(copy)
+        if isinstance(full, Exception):
+            return full
         boxes = [anchors[TITLE_ID] for anchors in full.anchors if TITLE_ID in anchors]
+        if len(boxes) == 1:
+            leaflet.width = boxes[0][2] - boxes[0][0]
+            leaflet.reference = (copy.panel, full)
+        else:
+            leaflet.stamping = False
+        return full
+
+    def _check(self, leaflet: SharedLeaflet) -> None:
+        """Stamp the first copy again and trust stamping only if it looks the same."""
+        panel, full = leaflet.reference
+        leaflet.reference = None
         leaflet.stamping = False
-        if len(boxes) != 1:
-            return
-        leaflet.width = boxes[0][2] - boxes[0][0]
         try:
-            page = render_panels(leaflet.context, [copy.panel], leaflet.width)[0]
+            page = render_panels(leaflet.context, [panel], leaflet.width)[0]
             stamped = self._stamp(leaflet, page)
         except (CannotStamp, HandoutsError):
             return

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, time
+from functools import cache
 from pathlib import Path
 
 from .. import __version__
@@ -179,23 +180,14 @@ def render_leaflet(
 ) -> tuple[RenderedLeaflet | None, str | None, bool]:
     """In a worker process: make the leaflet, or say why not (and whether it just did
     not fit its layout). Never raises."""
-    from ..build import DoesNotFit, assemble_html, leaflet_record, render_handout
+    from ..build import DoesNotFit, leaflet_record
     from ..errors import HandoutsError
 
     try:
         clinic = load_clinic(kit_dir)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            handout = assemble_html(
-                request.treatments,
-                clinic,
-                request.paper,
-                request.language,
-                request.appointment,
-                request.large_print,
-                request.layout,
-            )
-        rendered = render_handout(handout, clinic)
+            rendered, handout = _render(clinic, request)
         images = _page_images(rendered.data) if previews else ()
         record = leaflet_record(handout, rendered.data, request.appointment, "web", None)
         notes = tuple(dict.fromkeys(str(warning.message) for warning in caught))
@@ -209,6 +201,28 @@ def render_leaflet(
         return None, error.message, False
     except Exception as error:  # a broken render must reach the page as a message
         return None, f"unexpected {type(error).__name__}: {error}", False
+
+
+def _render(clinic: Clinic, request: LeafletRequest):
+    """The PDF and its handout: a personal copy stamped by this worker, others in full."""
+    from ..build import assemble_html, render_handout
+
+    options = (request.paper, request.language, request.large_print, request.layout)
+    if request.appointment:
+        copies = _personal_copies()
+        copy = copies.copy(request.treatments, clinic, request.appointment, *options)
+        return copies.render(copy), copy.record_handout()
+    paper, language, large_print, layout = options
+    handout = assemble_html(request.treatments, clinic, paper, language, None, large_print, layout)
+    return render_handout(handout, clinic), handout
+
+
+@cache
+def _personal_copies():
+    """This worker's maker of personal copies (see ``handouts.stamping``)."""
+    from ..stamping import PersonalCopies
+
+    return PersonalCopies()
 
 
 def _page_images(pdf: bytes) -> tuple[bytes, ...]:
