@@ -1,8 +1,9 @@
 """``handouts batch``: one personal leaflet per row of a booking system's appointments CSV.
 
 A bad row is reported with its row number and skipped; every good row is still made.
-Rendering runs in worker processes; a leaflet whose inputs have not changed since it
-was last written is left as it is.
+Rendering runs in worker processes, which stamp each copy's panel onto a leaflet they
+render once (see ``stamping``); a leaflet whose inputs have not changed since it was last
+written is left as it is.
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def _run_group(jobs: list[_Job]) -> list[Result]:
 
 
 def _make_leaflets(jobs: list[_Job]) -> list[Result]:
+    """Skip the rows that are up to date and stamp the others' copies together."""
     from .build import leaflet_record, write_file
 
     copies = _personal_copies()
