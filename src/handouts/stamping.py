@@ -41,6 +41,7 @@ from .config import Clinic
 from .errors import HandoutsError
 from .paths import builtin_dir, fingerprint, resource_roots
 from .templating import render_template
+from .theme import without_page_setup
 
 PANEL_TEMPLATE = "appointment-panel.html"
 TITLE_ID = "appointment-title"
@@ -72,13 +73,14 @@ def render_panels(
     from .render import render_pdf
 
     clinic = context.clinic
-    alone = replace(context, panels=tuple(panels), panel_width=width)
+    stylesheets = without_page_setup(context.stylesheets)
+    alone = replace(context, panels=tuple(panels), panel_width=width, stylesheets=stylesheets)
     html = render_template(clinic, PANEL_TEMPLATE, alone.as_dict())
     pdf = render_pdf(
         html,
         clinic.kit_dir or builtin_dir("templates"),
         resource_roots(clinic.kit_dir),
-        context.stylesheets,
+        stylesheets,
     )
     boxes = [anchors.get(f"appointment-panel-{page}") for page, anchors in enumerate(pdf.anchors)]
     if len(boxes) != len(panels) or None in boxes:

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from .choices import Paper
 from .config import Clinic
 from .labels import page_counter_css
-from .paths import builtin_dir
+from .paths import builtin_dir, file_url_path
 
 BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 """Shared by every paper size, before ``page-<paper>.css`` and the kit's ``extra.css``."""
@@ -108,3 +108,13 @@ def stylesheet_urls(
     if kit_styles is not None and (kit_styles / "extra.css").is_file():
         urls.append((kit_styles / "extra.css").as_uri())
     return urls
+
+
+PAGE_SETUP_STYLESHEETS = ("print.css", "page-a4.css", "page-letter.css", "page-a5.css")
+"""Built-in sheets that only set up pages: size, margins, the running footer."""
+
+
+def without_page_setup(urls: list[str]) -> list[str]:
+    """``urls`` less the built-in page setup: what a box laid out on its own page needs."""
+    setup = {builtin_dir("styles") / name for name in PAGE_SETUP_STYLESHEETS}
+    return [url for url in urls if file_url_path(url) not in setup]
