@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, time
 
 import pikepdf
@@ -70,7 +71,7 @@ def panel_tags_are_sound(data: bytes) -> int:
                 form = node.Stm
                 assert form.Subtype == "/Form"
                 mcid = int(node.MCID)
-                assert f"/MCID {mcid}".encode() in form.read_bytes()
+                assert re.search(rf"/MCID {mcid}\b".encode(), form.read_bytes())
                 assert parents[int(form.StructParents)][mcid].objgen == element.objgen
                 found += 1
             elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
@@ -146,36 +147,53 @@ def test_every_layout_and_direction_stamps_faithfully(copies, options, patient):
     assert_equivalent(stamped, full)
 
 
-def test_a_kit_style_the_lone_panel_cannot_follow_means_full_renders(clinic_kit):
-    kit = clinic_kit(
-        base="demo",
-        files={"styles/extra.css": ".clinic-header .appointment-patient { font-size: 18pt; }"},
-    )
-    clinic = load_clinic(kit)
-    copies = PersonalCopies()
-    for name in ("Ann Lee", "Amira Haddad", "Sam Lee"):
-        copy = copies.copy(["microneedling"], clinic, Appointment(name, **VISIT))
-        pdf = copies.render(copy)
-        assert "".join(name.split()) in "".join(reader(pdf.data).pages[0].extract_text().split())
-    assert copies.stamped == 0 and copies.rendered == 3
+PANEL_WITH_A_TABLE = """\
+<aside class="appointment"><p id="appointment-title">Your visit</p>
+<table><tr><th>Patient</th><td>{{ appointment.patient }}</td></tr></table>
+{% if appointment_slot %}<img id="appointment-slot" src="{{ appointment_slot.image }}"
+ alt="{{ appointment_slot.mark }}" style="display: block; height: {{ appointment_slot.height }}px">
+{% endif %}</aside>
+"""
 
 
-def test_a_kit_panel_without_a_slot_means_full_renders(clinic_kit):
-    kit = clinic_kit(
-        base="demo",
-        files={
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"styles/extra.css": ".clinic-header .appointment-patient { font-size: 18pt; }"},
+        {"styles/extra.css": ".clinic-header .appointment-title { color: #b03030; }"},
+        {"templates/partials/appointment.html": PANEL_WITH_A_TABLE},
+        {
             "templates/partials/appointment.html": (
                 '<aside class="appointment"><p id="appointment-title">Your visit</p>'
                 "<p>{{ appointment.patient }}</p></aside>"
             )
         },
-    )
-    clinic = load_clinic(kit)
+    ],
+    ids=["size-via-header", "colour-via-header", "table", "no-slot"],
+)
+def test_a_kit_the_lone_panel_cannot_follow_gets_full_renders(clinic_kit, files):
+    clinic = load_clinic(clinic_kit(base="demo", files=files))
     copies = PersonalCopies()
-    for name in ("Ann Lee", "Amira Haddad"):
+    for name in ("Ann Lee", "Amira Haddad", "Sam Lee"):
         pdf = copies.render(copies.copy(["microneedling"], clinic, Appointment(name, **VISIT)))
-        assert name in reader(pdf.data).pages[0].extract_text()
-    assert copies.stamped == 0 and copies.rendered == 2
+        assert "".join(name.split()) in "".join(reader(pdf.data).pages[0].extract_text().split())
+    assert copies.stamped == 0 and copies.rendered == 3
+
+
+def test_a_page_background_stays_behind_a_stamped_panel(copies, clinic_kit):
+    kit = clinic_kit(base="demo", files={"styles/extra.css": "html { background: #f0c8c8; }"})
+    stamped, full = stamped_and_full(copies, "Amira Haddad", clinic=load_clinic(kit))
+    assert_equivalent(stamped, full)
+
+
+def to_unicode_maps(pdf: bytes) -> str:
+    """Every font's map from glyphs back to letters, as text."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return "".join(
+            item.ToUnicode.read_bytes().decode("latin-1")
+            for item in document.objects
+            if isinstance(item, pikepdf.Dictionary) and "/ToUnicode" in item
+        )
 
 
 def test_batch_stamps_all_but_the_first_copy_of_a_leaflet(tmp_path):
@@ -199,3 +217,24 @@ def test_batch_stamps_all_but_the_first_copy_of_a_leaflet(tmp_path):
         name = next(name for name in names if "".join(name.split()) in words)
         copy = PersonalCopies().copy(["microneedling"], clinic, Appointment(name, **VISIT))
         assert max(differing_pixels(pdf, render_handout(copy.handout(), clinic).data)) < 0.0005
+
+
+def test_a_copy_carries_no_trace_of_another_patient(tmp_path):
+    from handouts.batch import run_batch
+
+    names = ["王小明", "李华", "陈静怡", "Zoë Ødegård"]
+    rows = [f"{name},microneedling,2026-12-03,10:30" for name in names]
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text("patient_name,treatment,date,time\n" + "\n".join(rows))
+    report = run_batch(csv_path, output_dir=tmp_path / "out", jobs=1)
+    assert len(report.made) == 4
+    for path in report.made:
+        pdf = path.read_bytes()
+        own = "".join(reader(pdf).pages[0].extract_text().split())
+        maps = to_unicode_maps(pdf).upper()
+        for name in names:
+            if "".join(name.split()) in own:
+                assert all(f"<{ord(letter):04X}>" in maps for letter in name if letter != " ")
+                continue
+            for letter in set(name) - set(own) - {" "}:
+                assert f"<{ord(letter):04X}>" not in maps, f"{path.name} holds {letter}"

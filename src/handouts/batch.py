@@ -214,12 +214,11 @@ def _run_group(jobs: list[_Job]) -> list[Result]:
 
 
 def _make_leaflets(jobs: list[_Job]) -> list[Result]:
-    """Skip the rows that are up to date and stamp the others' copies together."""
+    """Make the leaflet of each row that is not up to date."""
     from .build import leaflet_record, write_file
 
     copies = _personal_copies()
-    results: dict[int, Result] = {}
-    todo = []
+    results: list[Result] = []
     for job in jobs:
         row = job.row
         try:
@@ -232,27 +231,18 @@ def _make_leaflets(jobs: list[_Job]) -> list[Result]:
                 job.large_print,
                 job.layout,
             )
-        except HandoutsError as error:
-            results[row.row] = (row.row, job.target, None, error.message)
-            continue
-        if copy.input_key == job.previous_key and job.target.is_file():
-            results[row.row] = (row.row, job.target, None, None)
-        else:
-            todo.append((job, copy))
-    rendered = copies.render_many([copy for _, copy in todo])
-    for (job, copy), pdf in zip(todo, rendered, strict=True):
-        row = job.row
-        try:
-            if isinstance(pdf, HandoutsError):
-                raise pdf
+            if copy.input_key == job.previous_key and job.target.is_file():
+                results.append((row.row, job.target, None, None))
+                continue
+            pdf = copies.render(copy)
             write_file(job.target, pdf.data)
             record = leaflet_record(
                 copy.record_handout(), pdf.data, row.appointment, "batch", job.target
             )
-            results[row.row] = (row.row, job.target, record, None)
+            results.append((row.row, job.target, record, None))
         except HandoutsError as error:
-            results[row.row] = (row.row, job.target, None, error.message)
-    return [results[job.row.row] for job in jobs]
+            results.append((row.row, job.target, None, error.message))
+    return results
 
 
 def run_batch(
@@ -291,7 +281,7 @@ def run_batch(
     ]
     records: list[LeafletRecord] = []
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
-    # Rows go to workers in small groups: the panels of a group are laid out together.
+    # Rows go to workers in small groups: fewer round trips between the processes.
     size = max(1, min(GROUP_SIZE, len(work) // (workers * 4)))
     groups = [work[start : start + size] for start in range(0, len(work), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:

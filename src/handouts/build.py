@@ -159,9 +159,7 @@ class LeafletContext:
     appointment_slot: AppointmentSlot | None = None
     """In a shared leaflet for personal copies: the empty slot that stands for the panel."""
     panel_width: float | None = None
-    """Set when only panels are laid out, each on a page this wide (CSS pixels)."""
-    panels: tuple[AppointmentPanel, ...] = ()
-    """The panels laid out alone, one per page (``appointment-panel.html``)."""
+    """Set when the panel is laid out alone, on a page this wide (CSS pixels)."""
     qr: QrCode | None = None
     """The QR code: the treatment's video, else the clinic's booking page, or None."""
     large_print: bool = False
@@ -188,7 +186,8 @@ class Handout:
     html: str
     blocks: list[RenderedBlock]
     input_key: str
-    """Digest of the HTML and every file it draws on: equal keys give equal PDFs."""
+    """Digest of the HTML and every file it draws on: equal keys give PDFs that look and
+    read the same (a stamped copy's bytes differ from a full render's)."""
     stylesheets: list[str]
     """``file:`` URLs of the stylesheets the HTML links, in cascade order."""
     title: str = ""

@@ -28,7 +28,6 @@ from .build import (
     AppointmentPanel,
     Handout,
     LeafletContext,
-    TranslationWarning,
     leaflet_context,
     personal_handout,
     personal_key,
@@ -44,9 +43,14 @@ from .templating import render_template
 from .theme import without_page_setup
 
 PANEL_TEMPLATE = "appointment-panel.html"
+PANEL_ID = "appointment-panel"
 TITLE_ID = "appointment-title"
 """Id of the panel's first line, which spans the panel's width in a full render."""
 PX_PER_PT = 4 / 3
+BLEED = 12
+"""Points around the panel that stay visible: accents and tails that leave the line box."""
+TEXT_KEYS = ("/Alt", "/ActualText", "/Lang", "/E")
+"""Keys of a panel's structure elements that are carried into the leaflet."""
 KEPT_LEAFLETS = 8
 KEPT_HEIGHTS = 8
 
@@ -57,24 +61,24 @@ class CannotStamp(Exception):
 
 @dataclass(frozen=True)
 class PanelPage:
-    """One copy's panel laid out alone: the top ``height`` pixels of page ``page``."""
+    """One copy's panel laid out alone: the top ``height`` pixels of a PDF page."""
 
     data: bytes
-    """The PDF of the panels laid out together, one per page."""
-    page: int
     height: float
     """Of the panel's content, in CSS pixels: the slot it needs."""
 
 
-def render_panels(
-    context: LeafletContext, panels: Sequence[AppointmentPanel], width: float
-) -> list[PanelPage]:
-    """Lay out ``panels`` alone, one per page ``width`` CSS pixels wide, in one PDF."""
+def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float) -> PanelPage:
+    """Lay out ``panel`` alone, on a page ``width`` CSS pixels wide.
+
+    Every panel has a document of its own, so its fonts hold only its own letters: a
+    patient's file never carries a trace of another patient's name.
+    """
     from .render import render_pdf
 
     clinic = context.clinic
     stylesheets = without_page_setup(context.stylesheets)
-    alone = replace(context, panels=tuple(panels), panel_width=width, stylesheets=stylesheets)
+    alone = replace(context, appointment=panel, panel_width=width, stylesheets=stylesheets)
     html = render_template(clinic, PANEL_TEMPLATE, alone.as_dict())
     pdf = render_pdf(
         html,
@@ -82,10 +86,10 @@ def render_panels(
         resource_roots(clinic.kit_dir),
         stylesheets,
     )
-    boxes = [anchors.get(f"appointment-panel-{page}") for page, anchors in enumerate(pdf.anchors)]
-    if len(boxes) != len(panels) or None in boxes:
-        raise CannotStamp("a panel does not fit a page of its own")
-    return [PanelPage(pdf.data, page, box[3] - box[1]) for page, box in enumerate(boxes)]
+    box = pdf.anchors[0].get(PANEL_ID) if pdf.pages == 1 else None
+    if box is None:
+        raise CannotStamp("the panel does not fit a page of its own")
+    return PanelPage(pdf.data, box[3] - box[1])
 
 
 class SlottedLeaflet:
@@ -123,13 +127,14 @@ class SlottedLeaflet:
             pikepdf.open(io.BytesIO(panel.data)) as alone,
         ):
             page = document.pages[self.page_index]
-            lone_page = alone.pages[panel.page]
+            lone_page = alone.pages[0]
             if "/Annots" in lone_page.obj:
                 raise CannotStamp("the panel holds a link")
             form = document.copy_foreign(lone_page.as_form_xobject())
             page_top = float(lone_page.mediabox[3])
             width = float(lone_page.mediabox[2])
-            form.BBox = pikepdf.Array([0, page_top - panel.height / PX_PER_PT, width, page_top])
+            bottom = page_top - panel.height / PX_PER_PT
+            form.BBox = pikepdf.Array([-BLEED, bottom - BLEED, width + BLEED, page_top + BLEED])
             name = page.add_resource(form, pikepdf.Name.XObject, prefix="Panel")
             # At the slot's place the page draws in CSS pixels from its top left corner;
             # the panel's page is in points from its bottom left.
@@ -164,7 +169,10 @@ class SlottedLeaflet:
             new = document.make_indirect(
                 pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=element.S, P=parent, Pg=page.obj)
             )
-            for key in ("/Alt", "/ActualText", "/Lang", "/E"):
+            unknown = set(element.keys()) - {"/Type", "/S", "/P", "/K", "/Pg", *TEXT_KEYS}
+            if unknown:  # attributes, ids, classes: not carried across
+                raise CannotStamp(f"the panel's tags use {', '.join(sorted(unknown))}")
+            for key in TEXT_KEYS:
                 if key in element:
                     new[key] = pikepdf.String(str(element[key]))
             grafted = pikepdf.Array()
@@ -245,13 +253,16 @@ def _split_content(page, mcid: int) -> tuple[bytes, bytes]:
             break
     if start is None:
         raise CannotStamp("the slot is not drawn on its page")
-    depth = 0
+    depth = states = 0
     for end in range(start, len(operations)):
         operator = str(operations[end].operator)
         depth += operator in ("BDC", "BMC")
         depth -= operator == "EMC"
+        states += (operator == "q") - (operator == "Q")
         if depth == 0:
             break
+    if depth or states:
+        raise CannotStamp("the slot's drawing is not a closed sequence")
     return (
         pikepdf.unparse_content_stream(operations[:start]),
         pikepdf.unparse_content_stream(operations[end + 1 :]),
@@ -273,7 +284,7 @@ class SharedLeaflet:
     """False once a copy could not be stamped faithfully."""
     reference: tuple[AppointmentPanel, object] | None = None
     """The first copy's panel and full render, kept until the second copy checks stamping."""
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple[type[Warning], str], ...] = ()
     """Warnings met while putting the leaflet together (a missing translation)."""
 
 
@@ -316,67 +327,47 @@ class PersonalCopies:
         """The copy of a leaflet for ``appointment`` (HandoutsError names a bad value)."""
         kit = (clinic.model_dump_json(), fingerprint(clinic.kit_dir) if clinic.kit_dir else None)
         key = (kit, tuple(treatments), paper, language, large_print, layout)
-        leaflet = self._leaflets.get(key)
+        leaflet = self._leaflets.pop(key, None)  # put back last: the latest used stays
         if leaflet is None:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 context = leaflet_context(treatments, clinic, paper, language, large_print, layout)
-            notes = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+            notes = tuple(dict.fromkeys((w.category, str(w.message)) for w in caught))
             leaflet = SharedLeaflet(context, slotted_handout(context), notes=notes)
             if len(self._leaflets) >= KEPT_LEAFLETS:
                 self._leaflets.pop(next(iter(self._leaflets)))
-            self._leaflets[key] = leaflet
-        for note in leaflet.notes:  # as if the leaflet were put together again
-            warnings.warn(note, TranslationWarning, stacklevel=2)
+        self._leaflets[key] = leaflet
+        for category, note in leaflet.notes:  # as if the leaflet were put together again
+            warnings.warn(note, category, stacklevel=2)
         panel = personal_panel(leaflet.context, appointment)
         return PersonalCopy(leaflet, panel, personal_key(leaflet.handout.input_key, panel))
 
     def render(self, copy: PersonalCopy):
-        """The copy as a ``RenderedPDF``: stamped when faithful, else rendered in full."""
-        result = self.render_many([copy])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        """The copy as a ``RenderedPDF``: stamped when faithful, else rendered in full.
 
-    def render_many(self, copies: Sequence[PersonalCopy]) -> list:
-        """Each copy as a ``RenderedPDF``, or the HandoutsError that stopped it.
-
-        A leaflet's first copy is rendered in full; its second checks that a stamped first
-        copy looks the same before any copy is stamped. The panels of one leaflet are laid
-        out together, in one document.
+        A leaflet's first copy is rendered in full; the second first stamps the first copy
+        again and compares it with that render, and only then are copies stamped.
         """
-        results: list = [None] * len(copies)
-        waiting: dict[int, list[int]] = {}
-        for index, copy in enumerate(copies):
-            leaflet = copy.leaflet
-            if leaflet.stamping and leaflet.width is None:
-                results[index] = self._first(copy)
-            elif leaflet.stamping:
-                waiting.setdefault(id(leaflet), []).append(index)
-            else:
-                results[index] = self._full(copy)
-        for indexes in waiting.values():
-            leaflet = copies[indexes[0]].leaflet
-            if leaflet.reference is not None:
-                self._check(leaflet)
+        leaflet = copy.leaflet
+        if leaflet.stamping and leaflet.width is None:
+            return self._first(copy)
+        if leaflet.stamping and leaflet.reference is not None:
+            self._check(leaflet)
+        if leaflet.stamping:
             try:
-                if not leaflet.stamping:
-                    raise CannotStamp("copies of this leaflet are rendered in full")
-                pages = render_panels(
-                    leaflet.context, [copies[index].panel for index in indexes], leaflet.width
+                stamped = self._stamp(
+                    leaflet, render_panel(leaflet.context, copy.panel, leaflet.width)
                 )
-            except (CannotStamp, HandoutsError):
-                pages = [None] * len(indexes)  # each copy shows its own problem below
-            for index, page in zip(indexes, pages, strict=True):
-                results[index] = self._stamped(copies[index], page)
-        return results
+                self.stamped += 1
+                return stamped
+            except HandoutsError:
+                pass  # the full render below reports this copy's own problem
+            except Exception:  # whatever stops stamping, the copy is still made
+                leaflet.stamping = False
+        return self._full(copy)
 
     def _full(self, copy: PersonalCopy):
-        """``copy`` rendered in full, or the HandoutsError that stopped it."""
-        try:
-            full = render_handout(copy.handout(), copy.leaflet.context.clinic)
-        except HandoutsError as error:
-            return error
+        full = render_handout(copy.handout(), copy.leaflet.context.clinic)
         self.rendered += 1
         return full
 
@@ -384,8 +375,6 @@ class PersonalCopies:
         """A leaflet's first copy, in full: it gives the panel's width and the reference."""
         leaflet = copy.leaflet
         full = self._full(copy)
-        if isinstance(full, Exception):
-            return full
         boxes = [anchors[TITLE_ID] for anchors in full.anchors if TITLE_ID in anchors]
         if len(boxes) == 1:
             leaflet.width = boxes[0][2] - boxes[0][0]
@@ -395,29 +384,20 @@ class PersonalCopies:
         return full
 
     def _check(self, leaflet: SharedLeaflet) -> None:
-        """Stamp the first copy again and trust stamping only if it looks the same."""
+        """Stamp the first copy again; trust stamping only if it looks and reads the same."""
         panel, full = leaflet.reference
         leaflet.reference = None
         leaflet.stamping = False
         try:
-            page = render_panels(leaflet.context, [panel], leaflet.width)[0]
+            page = render_panel(leaflet.context, panel, leaflet.width)
             stamped = self._stamp(leaflet, page)
-        except (CannotStamp, HandoutsError):
+            slotted = leaflet.slotted[page.height]
+        except Exception:  # anything unexpected: render in full
             return
-        leaflet.stamping = looks_the_same(stamped.data, full.data)
-
-    def _stamped(self, copy: PersonalCopy, page: PanelPage | None):
-        """``copy`` stamped from its lone ``page``, or rendered in full if that fails."""
-        if page is not None and copy.leaflet.stamping:
-            try:
-                stamped = self._stamp(copy.leaflet, page)
-                self.stamped += 1
-                return stamped
-            except CannotStamp:
-                copy.leaflet.stamping = False
-            except HandoutsError:
-                pass  # rendered in full below, to report this copy's own problem
-        return self._full(copy)
+        slot = (slotted.page_index, slotted.left, slotted.top, leaflet.width, page.height)
+        leaflet.stamping = tag_outline(stamped.data) == tag_outline(full.data) and looks_the_same(
+            stamped.data, full.data, slot
+        )
 
     def _stamp(self, leaflet: SharedLeaflet, page: PanelPage):
         from .render import RenderedPDF
@@ -428,21 +408,43 @@ class PersonalCopies:
             slotted = SlottedLeaflet(render_handout(handout, leaflet.context.clinic))
             if len(leaflet.slotted) >= KEPT_HEIGHTS:
                 leaflet.slotted.pop(next(iter(leaflet.slotted)))
-            leaflet.slotted[page.height] = slotted
+        leaflet.slotted[page.height] = leaflet.slotted.pop(page.height, slotted)  # latest last
         data = slotted.stamp(page)
         return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors)
 
 
-def looks_the_same(first: bytes, second: bytes, dpi: int = 36, tolerance: float = 0.25) -> bool:
-    """Same pages, characters in the same places, near-identical pixels."""
+def tag_outline(pdf: bytes) -> list[tuple[str, ...]]:
+    """Every structure element in reading order, with each of its keys but the links."""
+    import pikepdf
+
+    outline = []
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        waiting = _kids(document.Root.StructTreeRoot)[::-1]
+        while waiting:
+            element = waiting.pop()
+            if isinstance(element, int) or "/S" not in element:
+                continue
+            keys = sorted(set(element.keys()) - {"/P", "/K", "/Pg"})
+            outline.append((str(element.S), *keys, str(element.get("/Alt", ""))))
+            waiting.extend(_kids(element)[::-1])
+    return outline
+
+
+def looks_the_same(
+    first: bytes, second: bytes, slot: tuple | None = None, dpi: int = 36, tolerance: float = 0.25
+) -> bool:
+    """Same pages, characters in the same places, near-identical colours.
+
+    ``slot`` (page, left, top, width, height in CSS pixels) is compared closely too: a
+    panel is small beside its page.
+    """
     import pypdfium2
-    from PIL import ImageChops
 
     one, two = pypdfium2.PdfDocument(first), pypdfium2.PdfDocument(second)
     try:
         if len(one) != len(two):
             return False
-        for page_one, page_two in zip(one, two, strict=True):
+        for index, (page_one, page_two) in enumerate(zip(one, two, strict=True)):
             if page_one.get_size() != page_two.get_size():
                 return False
             # Characters are compared by place, not by code or order: the code a shaped
@@ -454,15 +456,29 @@ def looks_the_same(first: bytes, second: bytes, dpi: int = 36, tolerance: float 
             for box_one, box_two in zip(boxes_one, boxes_two, strict=True):
                 if max(abs(a - b) for a, b in zip(box_one, box_two, strict=True)) > tolerance:
                     return False
-            image_one = page_one.render(scale=dpi / 72).to_pil().convert("L")
-            image_two = page_two.render(scale=dpi / 72).to_pil().convert("L")
-            differing = ImageChops.difference(image_one, image_two).point(lambda v: v > 48)
-            if differing.histogram()[1] > image_one.width * image_one.height / 2000:
+            if _differing_share(page_one, page_two, dpi) > 1 / 2000:
                 return False
+            if slot and slot[0] == index:
+                _, left, top, width, height = slot
+                area = (left, top, left + width, top + height)
+                if _differing_share(page_one, page_two, 150, area) > 1 / 500:
+                    return False
         return True
     finally:
         one.close()
         two.close()
+
+
+def _differing_share(page_one, page_two, dpi: int, area: tuple | None = None) -> float:
+    """Share of pixels (of ``area``, in CSS pixels, if given) whose colour differs."""
+    from PIL import ImageChops
+
+    images = [page.render(scale=dpi / 72).to_pil().convert("RGB") for page in (page_one, page_two)]
+    if area is not None:
+        scale = dpi / 96
+        images = [image.crop(tuple(round(edge * scale) for edge in area)) for image in images]
+    difference = ImageChops.difference(*images).convert("L").point(lambda value: value > 24)
+    return difference.histogram()[1] / max(1, images[0].width * images[0].height)
 
 
 def _character_boxes(text_page) -> list[tuple[float, ...]]:
