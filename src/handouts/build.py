@@ -422,9 +422,9 @@ def leaflet_context(
     )
 
 
-def handout_from(context: LeafletContext, template: str | None = None) -> Handout:
-    """Fill the layout's page template (or ``template``) with ``context``."""
-    html = render_template(context.clinic, template or TEMPLATES[context.layout], context.as_dict())
+def handout_from(context: LeafletContext) -> Handout:
+    """Fill the layout's page template with ``context``."""
+    html = render_template(context.clinic, TEMPLATES[context.layout], context.as_dict())
     return Handout(
         input_key=_input_key(html, context.stylesheets, context.clinic),
         stylesheets=context.stylesheets,
@@ -437,7 +437,7 @@ def handout_from(context: LeafletContext, template: str | None = None) -> Handou
         layout=context.layout,
         large_print=context.large_print,
         flap_sections=context.flap_sections,
-        remake=lambda sections: handout_from(replace(context, flap_sections=sections), template),
+        remake=lambda sections: handout_from(replace(context, flap_sections=sections)),
     )
 
 

@@ -148,6 +148,16 @@ def _in_sentence(title: str) -> str:
     return title if first.isupper() else title[:1].lower() + title[1:]
 
 
+def _unused_name(path: Path, taken: set[Path]) -> Path:
+    """``path``, or ``path`` with -2, -3... when this run already wrote a file of that name."""
+    candidate, number = path, 1
+    while candidate in taken:
+        number += 1
+        candidate = path.with_stem(f"{path.stem}-{number}")
+    taken.add(candidate)
+    return candidate
+
+
 @dataclass
 class _Leaflets:
     """Makes each letter's personal leaflet in ``folder``, stamping copies of one leaflet."""
@@ -161,13 +171,8 @@ class _Leaflets:
         """Write the row's leaflet; its path, bytes and what the history keeps."""
         copy = self.copies.copy(row.treatments, clinic, row.appointment, None, row.language)
         pdf = self.copies.render(copy)
-        path = self.folder / row.file_name()
-        target, number = path, 1
-        while target in self.taken:
-            number += 1
-            target = path.with_stem(f"{path.stem}-{number}")
+        target = _unused_name(self.folder / row.file_name(), self.taken)
         write_file(target, pdf.data)
-        self.taken.add(target)
         record = leaflet_record(copy.record_handout(), pdf.data, row.appointment, "email", target)
         return target, pdf.data, record
 
