@@ -92,9 +92,15 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 )
 @click.option("--patient", help="Patient's name, for a personal copy.")
 @click.option(
-    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Appointment date, YYYY-MM-DD."
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Appointment date.",
 )
-@click.option("--time", "hour", type=click.DateTime(["%H:%M"]), help="Appointment time, HH:MM.")
+@click.option(
+    "--time", "hour", type=click.DateTime(["%H:%M"]), metavar="HH:MM", help="Appointment time."
+)
 @click.option("--practitioner", help="Who the patient will see.")
 @layout_option
 @large_print_option
@@ -154,6 +160,7 @@ def build(
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     hidden=True,
     help="Check review dates as of this day (for tests and planning).",
 )
@@ -276,7 +283,12 @@ def batch(
     is_flag=True,
     help="Only what is due today: pre-care before the visit, aftercare on the day.",
 )
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Treat this day as today.")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Treat this day as today.",
+)
 @click.pass_context
 def email(
     context: click.Context,
@@ -359,7 +371,13 @@ def history(clinic_dir: Path | None, patient: str | None, as_json: bool) -> None
     show_default=True,
     help="Address to listen on. Anything but this computer needs HANDOUTS_WEB_TOKEN.",
 )
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 def serve(clinic_dir: Path | None, host: str, port: int) -> None:
     """Run the reception web app: pick, preview, print and email leaflets in a browser."""
     from .web.server import serve as run_server
