@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import click
 from click.testing import CliRunner
 from conftest import block_file
 from pdfcheck import PAPER_MM, page_size_mm, text
@@ -138,3 +139,25 @@ def test_unknown_placeholder_is_one_line_naming_file_and_line(clinic_kit, in_tmp
         "{{ clinic.website }}, {{ clinic.booking_url }}, {{ clinic.emergency }}, "
         "{{ clinic.address }}\n"
     )
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    """Every command under ``group`` with the words that run it, subgroups included."""
+    yield path, group
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_command_help_is_plain_and_describes_every_option_and_argument():
+    for path, command in _commands(cli):
+        result = CliRunner().invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "%" not in result.output, (path, result.output)
+        for param in command.get_params(click.Context(command)):
+            if isinstance(param, click.Option):
+                assert param.help and param.help.strip(), (path, param.opts)
+            else:
+                assert param.human_readable_name in (command.help or ""), (path, param.name)
