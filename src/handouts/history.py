@@ -136,11 +136,17 @@ def now() -> str:
 
 
 def _folded(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    """``text`` for matching: no case, no accents (José, JOSÉ and jose are the same)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFC", bare)
 
 
 def leaflet_history(clinic: Clinic, patient: str | None = None) -> list[LeafletRecord]:
-    """Leaflets made, newest first; with ``patient``, those whose name contains it."""
+    """Leaflets made, newest first; with ``patient``, those whose name contains it.
+
+    The match ignores case and accents: "jose" finds "José".
+    """
     with connect(clinic) as connection:
         rows = connection.execute(
             "SELECT created, channel, treatments, language, paper, content_versions, sha256, "
