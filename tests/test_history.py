@@ -1,8 +1,9 @@
-"""The leaflet history: searching patients by name."""
+"""The leaflet history: searching patients by name, and older history files."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.history import (
     LeafletRecord,
+    claim_message,
+    database_path,
+    leaflet_history,
     now,
     record_leaflets,
 )
@@ -92,3 +96,67 @@ def test_web_history_search_ignores_case_and_accents(demo_history, tmp_path):
     for name in ("José García", "JOSÉ PÉREZ", "María José López"):
         assert name in page
     assert "Anna Müller" not in page and "王小明" not in page
+
+
+OLD_SCHEMA = """
+CREATE TABLE leaflets (
+    id INTEGER PRIMARY KEY,
+    created TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    treatments TEXT NOT NULL,
+    language TEXT NOT NULL,
+    paper TEXT NOT NULL,
+    content_versions TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    patient TEXT,
+    appointment TEXT,
+    output TEXT
+);
+CREATE TABLE messages (
+    key TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    patient TEXT,
+    subject TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed TEXT,
+    sent TEXT
+);
+INSERT INTO messages (key, recipient, patient, subject, message_id, status, sent)
+VALUES ('old-key', 'ana@example.com', 'Ana', 'aftercare', '<old@clinic>', 'sent',
+        '2026-01-02T09:00:00+00:00');
+"""
+
+
+def message_columns(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [row[1] for row in connection.execute("PRAGMA table_info(messages)")]
+
+
+def test_old_history_file_gets_kind_column_and_keeps_its_messages(clinic_kit):
+    clinic = load_clinic(clinic_kit())
+    path = database_path(clinic)
+    with sqlite3.connect(path) as connection:
+        connection.executescript(OLD_SCHEMA)
+    assert "subject" in message_columns(path)
+
+    assert claim_message(clinic, "old-key", "ana@example.com", "Ana", "aftercare", "<x>") is None
+    new_id = claim_message(
+        clinic, "new-key", "bo@example.com", "Bo", kind="precare", message_id="<new@clinic>"
+    )
+
+    assert new_id == "<new@clinic>"
+    columns = message_columns(path)
+    assert "kind" in columns and "subject" not in columns
+    with sqlite3.connect(path) as connection:
+        kinds = dict(connection.execute("SELECT key, kind FROM messages"))
+    assert kinds == {"old-key": "aftercare", "new-key": "precare"}
+    assert leaflet_history(clinic) == []  # the old leaflets table gained its new columns
+
+
+def test_new_history_file_has_kind_column(clinic_kit):
+    clinic = load_clinic(clinic_kit())
+    claim_message(clinic, "key", "bo@example.com", None, "leaflet", "<id@clinic>")
+    assert "kind" in message_columns(database_path(clinic))

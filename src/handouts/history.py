@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS messages (
     key TEXT PRIMARY KEY,
     recipient TEXT NOT NULL,
     patient TEXT,
-    subject TEXT NOT NULL,
+    kind TEXT NOT NULL,
     message_id TEXT NOT NULL,
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -99,6 +99,7 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
     try:
         with connection:
             connection.executescript(SCHEMA)
+            _rename_old_columns(connection)
             _add_missing_columns(connection)
             yield connection
     finally:
@@ -108,13 +109,28 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
 ADDED_COLUMNS = {"leaflets": {"input_key": "TEXT", "layout": "TEXT"}}
 """Columns added after the first release of a table, added to older history files."""
 
+RENAMED_COLUMNS = {"messages": {"subject": "kind"}}
+"""Old column name -> new, renamed in older history files."""
+
+
+def _column_names(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+
+def _rename_old_columns(connection: sqlite3.Connection) -> None:
+    for table, renames in RENAMED_COLUMNS.items():
+        present = _column_names(connection, table)
+        for old, new in renames.items():
+            if old in present and new not in present:
+                connection.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
+
 
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     for table, columns in ADDED_COLUMNS.items():
-        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
+        present = _column_names(connection, table)
+        for name, column_type in columns.items():
             if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {column_type}")
 
 
 def record_leaflets(clinic: Clinic, records: list[LeafletRecord]) -> None:
@@ -184,13 +200,13 @@ CLAIM_TIMEOUT_SECONDS = 30 * 60
 
 
 def claim_message(
-    clinic: Clinic, key: str, recipient: str, patient: str | None, subject: str, message_id: str
+    clinic: Clinic, key: str, recipient: str, patient: str | None, kind: str, message_id: str
 ) -> str | None:
     """Reserve a message for sending; None if it was sent already or another run has it.
 
     Returns the Message-ID to use: the first one ever given to this message, so a
     retry after a failure carries the same ID. ``BEGIN IMMEDIATE`` makes two runs at
-    once see each other's claims.
+    once see each other's claims. ``kind`` is the letter: leaflet, precare or aftercare.
     """
     stamp = now()
     with connect(clinic) as connection:
@@ -200,9 +216,9 @@ def claim_message(
         ).fetchone()
         if row is None:
             connection.execute(
-                "INSERT INTO messages (key, recipient, patient, subject, message_id, status, "
+                "INSERT INTO messages (key, recipient, patient, kind, message_id, status, "
                 "claimed) VALUES (?, ?, ?, ?, ?, 'sending', ?)",
-                (key, recipient, patient, subject, message_id, stamp),
+                (key, recipient, patient, kind, message_id, stamp),
             )
             return message_id
         status, existing_id, claimed = row
