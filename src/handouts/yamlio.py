@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -10,9 +11,26 @@ from pydantic import ValidationError
 MAX_YAML_BYTES = 256 * 1024
 """Larger clinic.yaml or front matter is refused: real ones are a few kilobytes."""
 
+NULL_TAG = "tag:yaml.org,2002:null"
+TEXT_TAG = "tag:yaml.org,2002:str"
+COMMENT_AFTER = re.compile(r"[ \t]+(#[^\r\n]*)")
+INDENTATION = (
+    "this line is indented differently from the lines around it; "
+    "line up keys at the same level with spaces"
+)
+
+
+class CommentedOut(str):
+    """An empty value followed by a ``# comment`` on its line, as in ``primary: #0e3b5c``.
+
+    Compares equal to ``""``; ``comment`` keeps what YAML dropped, for error hints.
+    """
+
+    comment: str = ""
+
 
 class _TextLoader(yaml.BaseLoader):
-    """BaseLoader that refuses aliases (no 'billion laughs') and duplicate keys."""
+    """Scalars stay text, except a plain ``null``/``~``; no aliases, no duplicate keys."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -28,6 +46,8 @@ class _TextLoader(yaml.BaseLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[str] = set()
         for key_node, _ in node.value:
+            if key_node.tag == NULL_TAG:
+                key_node.tag = TEXT_TAG  # a key named "null" stays the text written
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -36,29 +56,91 @@ class _TextLoader(yaml.BaseLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
+    def construct_text(self, node: yaml.ScalarNode) -> str:
+        """The text as written; an empty plain value cut off by a ``#`` keeps the comment."""
+        value = self.construct_scalar(node)
+        mark = node.end_mark
+        if value == "" and node.style is None and mark is not None and mark.buffer:
+            comment = COMMENT_AFTER.match(mark.buffer, mark.pointer)
+            if comment:
+                value = CommentedOut("")
+                value.comment = comment.group(1).strip()
+        return value
+
+
+_TextLoader.add_implicit_resolver(NULL_TAG, re.compile(r"^(?:~|null|Null|NULL)$"), list("~nN"))
+_TextLoader.add_constructor(NULL_TAG, lambda loader, node: None)
+_TextLoader.add_constructor(TEXT_TAG, _TextLoader.construct_text)
+
 
 def parse_yaml(text: str, source: str, first_line: int = 1) -> Any:
     """Parse YAML keeping every scalar as the text written (``1.10`` stays ``"1.10"``).
 
     Types are applied afterwards by the schema, so versions, phone numbers and
-    postcodes are never turned into numbers by accident. ``first_line`` is the
-    file line where ``text`` starts, for error messages.
+    postcodes are never turned into numbers by accident. A plain ``null``, ``Null``,
+    ``NULL`` or ``~`` is None (empty), as YAML tools write it; a quoted one is text.
+    ``first_line`` is the file line where ``text`` starts, for error messages.
     """
     if len(text.encode("utf-8", "replace")) > MAX_YAML_BYTES:
         raise ValueError(
             f"{source}: too large for a settings file (over {MAX_YAML_BYTES // 1024} KB)"
         )
+    loader = _TextLoader(text)  # BaseLoader: builds no objects
     try:
-        return yaml.load(text, Loader=_TextLoader)  # BaseLoader: builds no objects
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark, problem = _plain_problem(error, text)
         where = f"line {mark.line + first_line}: " if mark else ""
-        problem = error.problem or error.context or "invalid YAML"
-        if "'\\t'" in problem:
-            problem = "a tab character; indent with spaces instead"
-        syntax = isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError)
-        hint = "; check indentation and colons" if syntax else ""
-        raise ValueError(f"{source}: {where}could not read YAML ({problem}){hint}") from None
+        raise ValueError(f"{source}: {where}{problem}") from None
+    finally:
+        loader.dispose()
+
+
+def _plain_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, str]:
+    """The mark to point at and the problem in plain words, for PyYAML's usual errors."""
+    problem, context = error.problem or "", error.context or ""
+    at, opened = error.problem_mark, error.context_mark or error.problem_mark
+    found = re.search(r"found character '(.+)' that cannot start any token", problem)
+    if "'\\t'" in problem:
+        return at, "a tab character; indent with spaces instead"
+    if found:
+        return at, f"a value cannot start with {found.group(1)}; put the value in quotes"
+    if "mapping values are not allowed" in problem:
+        before = _line(text, at)[: at.column]
+        if ": " in before or before.rstrip().endswith(":"):
+            return at, "a value contains ': '; put the value in quotes"
+        return at, INDENTATION
+    if "could not find expected ':'" in problem:
+        return opened, "this line has no ':'; write it as key: value"
+    if "quoted scalar" in context:
+        return opened, "a quote is opened but not closed; end the value with the same quote"
+    if "flow sequence" in context or "flow mapping" in context:
+        brackets = "[ ]" if "sequence" in context else "{ }"
+        return opened, f"a {brackets} list is not closed; close it, or put the value in quotes"
+    if "alias" in context or "anchor" in context:
+        sign = "*" if "alias" in context else "&"
+        return at, f"a value cannot start with {sign}; put the value in quotes"
+    if "block scalar" in context:
+        return at, "a value cannot start with | or >; put the value in quotes"
+    if "expected <block end>" in problem:
+        if "'<scalar>'" in problem and _line(text, at)[: at.column].strip():
+            return at, "text after a closing quote; put the whole value in quotes"
+        return at, INDENTATION
+    if "expected a single document" in context:
+        return at, "a line '---' starts a second document; remove it"
+    if "unhashable key" in problem:
+        return at, "a value cannot start with { or [; put the value in quotes"
+    if "appears twice" in problem or "aliases" in problem:
+        return at, problem  # our own words, from _TextLoader
+    syntax = isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError)
+    hint = "; check indentation and colons" if syntax else ""
+    return at or opened, f"could not read YAML ({problem or context or 'invalid YAML'}){hint}"
+
+
+def _line(text: str, mark: Any) -> str:
+    """The text of the line ``mark`` points into."""
+    lines = text.splitlines()
+    return lines[mark.line] if mark and mark.line < len(lines) else ""
 
 
 def schema_error_lines(error: ValidationError, source: str) -> str:
@@ -69,9 +151,13 @@ def schema_error_lines(error: ValidationError, source: str) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "is required"
+        elif item["type"].endswith("_type") and item["input"] is None:
+            message = "is empty"
         elif item["type"] == "string_too_long":
             message = f"is too long (at most {item['ctx']['max_length']} characters)"
-        elif item["type"] == "string_too_short":
+        elif item["type"] == "string_too_short" or (
+            item["type"] == "too_short" and not item["input"]
+        ):
             message = "is empty"
         elif item["type"] == "literal_error":
             message = f"{item['input']!r} is not allowed: {message[0].lower()}{message[1:]}"
