@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,6 +35,12 @@ LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
+"""``https:``, ``ftp:``, ``javascript:``... but not ``example.com:8080``."""
+BARE_WEB_ADDRESS = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?")
+"""``www.example.com/book``: a host name with a dot, then an optional port and path."""
+MailSecurity = Literal["starttls", "tls", "none"]
+DEFAULT_MAIL_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
 
 class ConfigWarning(HandoutsWarning):
@@ -41,6 +49,27 @@ class ConfigWarning(HandoutsWarning):
 
 def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
+
+
+def _without_blanks(data: Any) -> Any:
+    """A key left empty (or ``null``) counts as not written, so its default applies."""
+    if isinstance(data, dict):
+        return {key: value for key, value in data.items() if value not in ("", None)}
+    return data
+
+
+def _colour_given(value: Any, info: ValidationInfo) -> Any:
+    """An empty colour, with a hint when YAML read an unquoted ``#1f6f78`` as a comment."""
+    if value not in ("", None):
+        return value
+    key = info.field_name
+    comment = getattr(value, "comment", "").split()
+    if comment and HEX_COLOUR.fullmatch(comment[0]):
+        raise ValueError(
+            f"is empty; a colour starts with #, which YAML reads as a comment: "
+            f'put it in quotes, like {key}: "{comment[0]}"'
+        )
+    raise ValueError(f'is empty; write a colour in quotes, like {key}: "#1f6f78"')
 
 
 def _hex_colour(value: str) -> str:
@@ -56,9 +85,25 @@ def _email(value: str) -> str:
 
 
 def _web_address(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
+    """A web address; ``www.example.com`` is taken as ``https://www.example.com``."""
+    if value.startswith(("https://", "http://")):
+        return value
+    if URL_SCHEME.match(value):
         raise ValueError(f"{value!r} must start with https://")
-    return value
+    if not BARE_WEB_ADDRESS.fullmatch(value):
+        raise ValueError(f"{value!r} is not a web address (write it like www.example.com)")
+    return f"https://{value}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for this computer: ``localhost``, ``127.x.x.x`` or ``::1``."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def primary_language(language: str) -> str:
@@ -81,7 +126,7 @@ def check_language(value: str) -> str:
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 ShortText = Annotated[str, Field(max_length=300)]
 OptionalText = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
-HexColour = Annotated[str, AfterValidator(_hex_colour)]
+HexColour = Annotated[str, BeforeValidator(_colour_given), AfterValidator(_hex_colour)]
 Email = Annotated[str, AfterValidator(_email)]
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
 WebAddress = Annotated[
@@ -109,15 +154,57 @@ class MailSettings(BaseModel):
 
     host: OptionalText = None
     """SMTP server, e.g. smtp.office365.com."""
-    port: int = 587
-    starttls: bool = True
-    """True: plain connection upgraded with STARTTLS (port 587). False: TLS from the start (465)."""
+    starttls_given: bool | None = Field(default=None, alias="starttls", exclude=True)
+    """The older way to choose: true is ``security: starttls``, false is ``security: tls``."""
+    security: Annotated[MailSecurity, BeforeValidator(lambda value: str(value).lower())] = Field(
+        default=None, validate_default=True
+    )
+    """``starttls``: plain connection upgraded with STARTTLS (the default). ``tls``: TLS from
+    the start. ``none``: no encryption, only for a relay on this computer."""
+    port: int = Field(default=None, ge=1, le=65535, validate_default=True)
+    """Default: 587 for starttls, 465 for tls, 25 for none."""
     username: OptionalText = None
     """Login name, if the server wants one (default: the from address)."""
     from_address: OptionalEmail = Field(default=None, alias="from")
     reply_to: OptionalEmail = None
     precare_days: int = Field(default=3, ge=0, le=60)
     """With ``email --due``: how many days before the visit the pre-care leaflet goes out."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_keys_use_defaults(cls, data: Any) -> Any:
+        return _without_blanks(data)
+
+    @field_validator("security", mode="wrap")
+    @classmethod
+    def _resolve_security(cls, value: Any, handler: Any, info: ValidationInfo) -> str:
+        legacy = info.data.get("starttls_given")
+        implied = None if legacy is None else ("starttls" if legacy else "tls")
+        security = handler(value) if value is not None else implied or "starttls"
+        if implied and security != implied:
+            raise ValueError(
+                f"{security} disagrees with mail.starttls: {str(legacy).lower()}; "
+                "keep security and delete the starttls line"
+            )
+        host = info.data.get("host")
+        if security == "none" and host and not is_loopback(host):
+            raise ValueError(
+                "none sends mail unencrypted; it is allowed only for a relay on this "
+                "computer (host localhost or 127.0.0.1)"
+            )
+        return security
+
+    @field_validator("port", mode="wrap")
+    @classmethod
+    def _default_port(cls, value: Any, handler: Any, info: ValidationInfo) -> int:
+        if value is None:
+            return DEFAULT_MAIL_PORTS.get(info.data.get("security"), 587)
+        return handler(value)
+
+    @property
+    def starttls(self) -> bool:
+        """True when ``security`` is ``starttls`` (kept for code written before ``security``)."""
+        return self.security == "starttls"
 
 
 class ClinicWords(BaseModel):
@@ -166,10 +253,8 @@ class Clinic(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _empty_sections_use_defaults(cls, data: Any) -> Any:
-        """``approved:`` or ``mail:`` with nothing under it means "none yet"."""
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value != ""}
-        return data
+        """``approved:`` or ``mail:`` with nothing under it (or ``null``) means "none yet"."""
+        return _without_blanks(data)
 
     @field_validator("font")
     @classmethod
