@@ -261,3 +261,52 @@ def test_image_tricks_are_errors(markup):
 def test_headings_in_a_block_sit_below_its_title():
     html = markdown_to_html("# One\n\n## Two\n\n##### Five\n\n`code`")
     assert html == "<h3>One</h3>\n<h3>Two</h3>\n<h4>Five</h4>\n<p><code>code</code></p>"
+
+
+@pytest.mark.parametrize(
+    ("sources", "printed"),
+    [
+        ("sources: [Our clinic protocol]", ["Our clinic protocol"]),
+        ("sources: Our clinic protocol", ["Our clinic protocol"]),
+        (
+            "sources:\n  - Our clinic protocol\n  - title: Chemical peels\n    publisher: BAD",
+            ["Our clinic protocol", "Chemical peels, BAD"],
+        ),
+    ],
+)
+def test_sources_may_be_plain_text(clinic_kit, sources, printed):
+    block = block_file("Text.").replace(
+        "sources:\n  - title: Test source\n    publisher: Test publisher", sources
+    )
+    kit = clinic_kit({"content/microneedling/about.md": block})
+    library = ContentLibrary(kit)
+    found = library.block(library.treatment("microneedling"), "about").meta.sources
+    assert [str(source) for source in found] == printed
+    assert (found[0].title, found[0].publisher) == ("Our clinic protocol", None)
+
+
+@pytest.mark.parametrize(
+    ("sources", "problem"),
+    [
+        ("sources: []", "sources: is empty"),
+        ("sources:", "sources: is empty"),
+        ("sources: ['']", "sources.0.title: is empty"),
+        ("sources: [{title: T}]", "sources.0.publisher: is required"),
+    ],
+)
+def test_sources_must_say_something(clinic_kit, in_tmp, sources, problem):
+    block = block_file("Text.").replace(
+        "sources:\n  - title: Test source\n    publisher: Test publisher", sources
+    )
+    kit = clinic_kit({"content/microneedling/about.md": block})
+    library = ContentLibrary(kit)
+    with pytest.raises(ContentError) as caught:
+        library.block(library.treatment("microneedling"), "about")
+    assert caught.value.message == f"kit/content/microneedling/about.md: {problem}"
+
+
+def test_builtin_blocks_name_title_and_publisher_of_every_source():
+    library = ContentLibrary()
+    for slug in library.slugs():
+        for block in library.blocks(library.treatment(slug)):
+            assert all(source.publisher for source in block.meta.sources), block.key

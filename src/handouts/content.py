@@ -58,6 +58,9 @@ HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def _as_list(value: object) -> object:
+    """One value is a list of one; an empty (or ``null``) value is an empty list."""
+    if value is None or value == "":
+        return []
     return [value] if isinstance(value, str | dict) else value
 
 
@@ -84,13 +87,24 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Source(BaseModel):
-    """Where a block's facts come from."""
+    """Where a block's facts come from: ``{title, publisher, url}``, or one line of text."""
 
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1)
-    publisher: str = Field(min_length=1)
+    publisher: Annotated[str, Field(min_length=1)] | None
+    """Required in a ``{title, publisher}`` mapping; None for a source written as text."""
     url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_a_title(cls, data: object) -> object:
+        """``sources: [Our clinic protocol]``: the text is the whole reference."""
+        return {"title": data.strip(), "publisher": None} if isinstance(data, str) else data
+
+    def __str__(self) -> str:
+        """The reference on one line: ``title, publisher``, or the text as written."""
+        return ", ".join(part for part in (self.title, self.publisher) if part)
 
 
 class BlockMeta(BaseModel):
