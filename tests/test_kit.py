@@ -14,6 +14,7 @@ from pdfcheck import fonts, text
 from handouts import build_handout
 from handouts.check import check_kit
 from handouts.cli import cli
+from handouts.config import load_clinic
 from handouts.content import ContentLibrary
 from handouts.errors import HandoutsError
 from handouts.paths import builtin_dir
@@ -355,3 +356,48 @@ def test_a_light_brand_colour_prints_text_in_a_readable_shade(clinic_kit, tmp_pa
     colour = "#" + "".join(f"{round(channel * 255):02x}" for channel in (red, green, blue))
     assert colour != "#f5c542"
     assert contrast_ratio(colour, "#ffffff") >= 4.5
+
+
+def test_single_brace_placeholders_are_a_warning(clinic_kit, in_tmp):
+    body = (
+        "Call us on { clinic.phone }.\n\n"
+        "Write to {{ clinic.email }}, a {curly} aside, a set {a, b} or { phone }.\n\n"
+        "<!-- {clinic.name} is only a comment -->\n"
+        "Or see {clinic.website}.\n"
+    )
+    kit = clinic_kit(
+        {
+            "content/microneedling/risks.md": block_file(body),
+            "content/microneedling/risks.es.md": block_file("Llame al {clinic.phone}}."),
+        },
+        base="demo",
+    )
+    report = check_kit(kit, today=TODAY)
+    assert [(f.severity, f.subject, f.problem) for f in report.findings] == [
+        (
+            "warning",
+            "microneedling/risks",
+            "kit/content/microneedling/risks.md: line 10: { clinic.phone } has single braces, "
+            "so it is printed as written; write {{ clinic.phone }}",
+        ),
+        (
+            "warning",
+            "microneedling/risks",
+            "kit/content/microneedling/risks.md: line 15: {clinic.website} has single braces, "
+            "so it is printed as written; write {{ clinic.website }}",
+        ),
+        (
+            "warning",
+            "microneedling/risks (es)",
+            "kit/content/microneedling/risks.es.md: line 10: {clinic.phone}} has single braces, "
+            "so it is printed as written; write {{ clinic.phone }}",
+        ),
+    ]
+
+
+def test_new_kit_documents_mail_security(tmp_path):
+    kit = init_kit(tmp_path / "mykit")
+    written = (kit / "clinic.yaml").read_text()
+    assert "  security: starttls\n" in written and "starttls: true" not in written
+    mail = load_clinic(kit).mail
+    assert (mail.security, mail.port) == ("starttls", 587)

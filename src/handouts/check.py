@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -12,7 +13,7 @@ from typing import Literal
 
 from .build import render_block
 from .config import Clinic, load_clinic
-from .content import STANDARD_BLOCKS, Block, ContentLibrary, Treatment
+from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .errors import ConfigError, HandoutsError
 from .markup import image_sources
 from .paths import display_path, file_url_path, inside, resource_roots
@@ -22,6 +23,9 @@ from .theme import WCAG_AA_TEXT, contrast_ratio, readable_shade
 
 REVIEW_WARNING_DAYS = 60
 """A review due within this many days is a warning."""
+
+SINGLE_BRACES = re.compile(r"(?<!\{)\{[ \t]*(clinic\.\w+)[ \t]*\}+")
+"""``{ clinic.phone }`` or ``{clinic.phone}``: meant as a placeholder, printed as written."""
 
 Severity = Literal["error", "warning"]
 
@@ -150,6 +154,7 @@ def _check_translation(
     except HandoutsError as error:
         report.add("error", subject, error.message)
         return
+    _check_single_braces(translated, subject, report)
     if translated.meta.version != english.meta.version:
         report.add(
             "warning",
@@ -201,6 +206,7 @@ def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date)
     except HandoutsError as error:
         report.add("error", key, error.message)
         return
+    _check_single_braces(block, key, report)
     roots = resource_roots(clinic.kit_dir)
     for source in image_sources(rendered.html):
         if source.startswith("file:"):
@@ -262,5 +268,19 @@ def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date)
             f"reads above target: grade {score.grade} (target "
             f"{MAX_GRADE:g} or below), SMOG {score.smog} (target {MAX_SMOG:g} or below); "
             "use shorter sentences and everyday words",
+            block.path,
+        )
+
+
+def _check_single_braces(block: Block, subject: str, report: CheckReport) -> None:
+    """Warn about placeholders written with one brace each side: they print as written."""
+    body = HTML_COMMENT.sub(lambda comment: "\n" * comment.group().count("\n"), block.body)
+    for found in SINGLE_BRACES.finditer(body):
+        line = block.body_first_line + body.count("\n", 0, found.start())
+        report.add(
+            "warning",
+            subject,
+            f"{display_path(block.path)}: line {line}: {found.group()} has single braces, so "
+            f"it is printed as written; write {{{{ {found.group(1)} }}}}",
             block.path,
         )
