@@ -140,6 +140,7 @@ INDENTED = (
             "name: A\nphone: '1'\n\tlogo: x.svg\n",
             "line 3: a tab character; indent with spaces instead",
         ),
+        ("name:\tA\nphone: '1'\n", "line 1: a tab character; use a space instead"),
         (
             "name: A\nphone: '1'\nemail: @clinic\n",
             "line 3: a value cannot start with @; put the value in quotes",

@@ -102,7 +102,11 @@ def _plain_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, str]:
     at, opened = error.problem_mark, error.context_mark or error.problem_mark
     found = re.search(r"found character '(.+)' that cannot start any token", problem)
     if "'\\t'" in problem:
-        return at, "a tab character; indent with spaces instead"
+        indenting = not _line(text, at)[: at.column].strip()
+        return (
+            at,
+            f"a tab character; {'indent with spaces' if indenting else 'use a space'} instead",
+        )
     if found:
         return at, f"a value cannot start with {found.group(1)}; put the value in quotes"
     if "mapping values are not allowed" in problem:
