@@ -25,6 +25,7 @@ def test_null_means_empty_for_optional_keys_and_sections(clinic_kit, empty):
         paper: {empty}
         language: {empty}
         approved: {empty}
+        colors: {empty}
         translations: {empty}
         mail:
           host: {empty}
@@ -38,7 +39,7 @@ def test_null_means_empty_for_optional_keys_and_sections(clinic_kit, empty):
     clinic = load_clinic(kit)
     assert (clinic.email, clinic.website, clinic.disclaimer, clinic.logo) == (None,) * 4
     assert (clinic.font, clinic.paper, clinic.language) == ("Atkinson Hyperlegible", "a4", "en")
-    assert (clinic.approved, clinic.translations) == ({}, {})
+    assert (clinic.approved, clinic.translations, clinic.colors.primary) == ({}, {}, "#1f6f78")
     mail = clinic.mail
     assert (mail.host, mail.reply_to, mail.security, mail.port) == (None, None, "starttls", 587)
 
