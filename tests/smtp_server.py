@@ -79,12 +79,15 @@ class Inbox:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1: STARTTLS required, or TLS from the start with ``implicit``."""
+    """aiosmtpd on 127.0.0.1: STARTTLS required, or TLS from the start with ``implicit``.
 
-    def __init__(self, port, certificate, implicit=False):
+    ``handler`` (default: an Inbox) keeps the messages and answers the commands.
+    """
+
+    def __init__(self, port, certificate, implicit=False, handler=None):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*certificate)
-        self.inbox = Inbox()
+        self.inbox = handler or Inbox()
         tls = (
             {"ssl_context": context}
             if implicit
@@ -121,3 +124,112 @@ def mail_kit(clinic_kit, tmp_path, certificate, monkeypatch):
         "\n".join(["patient_name,email,treatment,date,time,practitioner,language", *ROWS]) + "\n"
     )
     return kit, port, csv_file
+
+
+class PickyInbox(Inbox):
+    """An Inbox whose server refuses some senders, recipients or messages with ``answers``.
+
+    ``answers`` maps a command (``MAIL``, ``RCPT``, ``DATA``) to the reply that refuses
+    it, e.g. ``{"RCPT": "550 5.1.1 mailbox unavailable"}``; ``refused`` limits RCPT
+    refusals to those addresses.
+    """
+
+    def __init__(self, answers, refused=()):
+        super().__init__()
+        self.answers = answers
+        self.refused = set(refused)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if "MAIL" in self.answers:
+            return self.answers["MAIL"]
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "RCPT" in self.answers and (not self.refused or address in self.refused):
+            return self.answers["RCPT"]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if "DATA" in self.answers:
+            return self.answers["DATA"]
+        return await super().handle_DATA(server, session, envelope)
+
+
+class PlainSmtpServer(SmtpServer):
+    """aiosmtpd on 127.0.0.1 without any TLS: a relay on this computer (``security: none``)."""
+
+    def __init__(self, port, handler=None):
+        self.inbox = handler or Inbox()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+
+
+class DyingServer:
+    """A raw SMTP server with STARTTLS that accepts ``accept`` messages, then dies.
+
+    After the last message it closes the connection and stops listening, as a mail
+    server does when it goes down in the middle of a run. ``received`` counts messages.
+    """
+
+    def __init__(self, port, certificate, accept):
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(*certificate)
+        self.accept = accept
+        self.received = 0
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+    def _serve(self):
+        while self.received < self.accept:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed by __exit__
+                return
+            with connection:
+                self._session(connection)
+        self.listener.close()
+
+    def _session(self, connection):
+        """One client's commands, until QUIT or the server dies."""
+        stream, secure = connection.makefile("rwb"), False
+
+        def say(line):
+            stream.write(line.encode() + b"\r\n")
+            stream.flush()
+
+        say("220 127.0.0.1 ESMTP")
+        try:
+            while line := stream.readline():
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    say("250 127.0.0.1" if secure else "250-127.0.0.1\r\n250 STARTTLS")
+                elif verb == b"STAR":
+                    say("220 go ahead")
+                    connection = self.context.wrap_socket(connection, server_side=True)
+                    stream, secure = connection.makefile("rwb"), True
+                elif verb == b"DATA":
+                    say("354 end with a dot")
+                    while stream.readline() not in (b".\r\n", b""):
+                        pass
+                    self.received += 1
+                    say("250 OK")
+                    if self.received == self.accept:
+                        self.listener.close()  # gone: reconnecting is refused
+                        return
+                elif verb == b"QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("250 OK")
+        finally:
+            stream.close()
+            connection.close()

@@ -7,34 +7,31 @@ next run. ``--outbox`` writes .eml files instead of sending.
 
 from __future__ import annotations
 
-import contextlib
 import email.policy
 import hashlib
-import os
-import smtplib
-import ssl
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 from typing import Literal
 
+from babel.dates import format_date
+from babel.lists import format_list
+
+from . import smtp
 from .atomic import write_atomically
 from .batch import AppointmentRow, read_appointments
 from .build import appointment_panel, leaflet_record, write_file
 from .config import Clinic, load_clinic, primary_language
 from .content import ContentLibrary
 from .errors import HandoutsError
-from .history import LeafletRecord, claim_message, finish_message, now, record_leaflets
+from .history import LeafletRecord, now, record_leaflets
 from .labels import load_labels
+from .smtp import NOT_MADE, Mailer, NotSent, ServerDown, send_letter
 from .stamping import PersonalCopies
 from .templating import render_template, template_folders
-
-PASSWORD_VARIABLE = "HANDOUTS_SMTP_PASSWORD"
-CA_FILE_VARIABLE = "HANDOUTS_SMTP_CAFILE"
-"""Optional: a PEM file of extra certificate authorities, for a clinic's own mail server."""
 
 Kind = Literal["leaflet", "precare", "aftercare"]
 AFTERCARE_DAYS = 3
@@ -51,6 +48,11 @@ class Letter:
     """Identifies the message across runs, so it is never sent twice."""
 
 
+NO_ADDRESS = "no email address; print the leaflet instead"
+BAD_ROW = "not sent: the row needs fixing in the CSV"
+"""Causes, for counting the letters not sent by reason (more in .smtp)."""
+
+
 @dataclass
 class EmailReport:
     """What an email run did."""
@@ -59,6 +61,19 @@ class EmailReport:
     written: list[Path] = field(default_factory=list)
     already_sent: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    """(row, reason) for every appointment not sent (or not written); row 0: no row."""
+    causes: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
+    """What each problem is counted as in ``summary_by_reason``."""
+
+    def not_sent(self, row: int, reason: str, cause: str | None = None) -> None:
+        """Report one appointment not sent; ``cause`` (default: ``reason``) groups it."""
+        self.problems.append((row, reason))
+        self.causes[(row, reason)] = cause or reason
+
+    def summary_by_reason(self) -> dict[str, int]:
+        """How many appointments were not sent for each reason, the commonest first."""
+        counts = Counter(self.causes.get(problem, problem[1]) for problem in self.problems)
+        return dict(counts.most_common())
 
 
 def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: int) -> list[Letter]:
@@ -101,11 +116,22 @@ def _letter_key(row: AppointmentRow, kind: Kind, day: date | None = None) -> str
 
 
 def compose(
-    clinic: Clinic, letter: Letter, pdf: bytes, file_name: str, message_id: str
+    clinic: Clinic,
+    letter: Letter,
+    pdf: bytes,
+    file_name: str,
+    message_id: str,
+    today: date | None = None,
 ) -> EmailMessage:
-    """The email for ``letter``: plain text and HTML from templates, the leaflet attached."""
+    """The email for ``letter``: plain text and HTML from templates, the leaflet attached.
+
+    ``today`` is the day it goes (default: today), so an aftercare letter can say
+    when the visit was: ``days_since_visit`` (0 today, 1 yesterday) and ``visit_date``.
+    """
     row = letter.row
     language = row.language or clinic.language
+    locale = language.replace("-", "_")
+    visit = row.appointment.date
     speaking = clinic.in_language(language)
     labels = load_labels(template_folders(clinic), primary_language(language))
     panel = appointment_panel(row.appointment, speaking, labels, language)
@@ -119,9 +145,11 @@ def compose(
         "kind": letter.kind,
         "language": language,
         "patient": row.appointment.patient,
-        "treatments": " and ".join(titles),
+        "treatments": format_list(titles, locale=locale),
         "when": panel.when,
         "practitioner": panel.practitioner,
+        "days_since_visit": ((today or date.today()) - visit).days if visit else None,
+        "visit_date": format_date(visit, format="full", locale=locale) if visit else None,
     }
     sender = clinic.mail.from_address or clinic.email
     message = EmailMessage()
@@ -186,58 +214,6 @@ def _email_template(clinic: Clinic, name: str, language: str) -> str:
     return f"email/{name}"
 
 
-class _Mailer:
-    """One SMTP connection for a whole run, opened on first use."""
-
-    def __init__(self, clinic: Clinic) -> None:
-        self.clinic = clinic
-        self.connection: smtplib.SMTP | None = None
-
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        """Send to exactly ``recipient``; reconnect once if the server dropped us."""
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = self._connect()
-            try:
-                self.connection.send_message(message, to_addrs=[recipient])
-                return
-            except smtplib.SMTPServerDisconnected:
-                self.connection = None
-                if attempt == 2:
-                    raise
-
-    def _connect(self) -> smtplib.SMTP:
-        mail = self.clinic.mail
-        context = ssl.create_default_context(cafile=os.environ.get(CA_FILE_VARIABLE) or None)
-        try:
-            if mail.starttls:
-                connection = smtplib.SMTP(mail.host, mail.port, timeout=30)
-                connection.starttls(context=context)
-            else:
-                connection = smtplib.SMTP_SSL(mail.host, mail.port, timeout=30, context=context)
-            password = os.environ.get(PASSWORD_VARIABLE)
-            if password:
-                connection.login(mail.username or mail.from_address or "", password)
-        except (OSError, smtplib.SMTPException) as error:
-            raise _ServerDown(
-                f"cannot reach the mail server {mail.host}:{mail.port} ({error})"
-            ) from None
-        return connection
-
-    def close(self) -> None:
-        if self.connection is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                self.connection.quit()
-
-
-class NotSent(HandoutsError):
-    """A letter could not be made or sent; it is tried again next time."""
-
-
-class _ServerDown(NotSent):
-    """The server could not be reached: nothing more can be sent this run."""
-
-
 def can_send(clinic: Clinic) -> bool:
     """True when clinic.yaml names a mail server and a From address."""
     return bool(clinic.mail.host and (clinic.mail.from_address or clinic.email))
@@ -251,64 +227,51 @@ def run_email(
     today: date | None = None,
     leaflet_dir: Path | None = None,
 ) -> EmailReport:
-    """Email (or, with ``outbox``, write .eml files for) each appointment's leaflet."""
+    """Email (or, with ``outbox``, write .eml files for) each appointment's leaflet.
+
+    Every appointment not sent is in the report's ``problems``: when the server
+    stops answering, so is each letter not tried after it.
+    """
     clinic = load_clinic(clinic_dir)
     if send and not can_send(clinic):
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
     if not send and outbox is None:
         raise HandoutsError("choose --send or --outbox DIR")
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
-    report = EmailReport(problems=[(problem.row, problem.reason) for problem in problems])
+    report = EmailReport()
+    for problem in problems:
+        report.not_sent(problem.row, problem.reason, BAD_ROW)
     leaflet_dir = leaflet_dir or (outbox or Path.cwd()) / "leaflets"
-    mailer = _Mailer(clinic) if send else None
-    leaflets = _Leaflets(leaflet_dir)
+    run = _Run(clinic, report, Mailer(clinic) if send else None, outbox, _Leaflets(leaflet_dir))
+    run.today = today
+    letters = due_letters(rows, today, clinic.mail.precare_days)
     try:
-        for letter in due_letters(rows, today, clinic.mail.precare_days):
-            _deliver(clinic, letter, report, mailer, outbox, leaflets)
-    except _ServerDown as error:
-        report.problems.append((0, f"{error}; nothing more was sent, run again later"))
+        for number, letter in enumerate(letters):
+            try:
+                _deliver(run, letter)
+            except ServerDown as error:
+                report.not_sent(
+                    letter.row.row, f"not sent: {error.message}; run again later", error.cause
+                )
+                _count_unsent(run, letters[number + 1 :], error.cause)
+                break
     finally:
-        if mailer is not None:
-            mailer.close()
+        if run.mailer is not None:
+            run.mailer.close()
     report.problems.sort()
     return report
 
 
-def send_letter(
-    clinic: Clinic,
-    letter: Letter,
-    mailer: _Mailer,
-    prepare: Callable[[str], tuple[EmailMessage, LeafletRecord]],
-) -> bool:
-    """Send ``letter`` once and only once; False when it was sent already.
-
-    ``prepare(message_id)`` makes the message and the leaflet's history record. The
-    letter is claimed first and marked sent or failed after; a failure raises
-    NotSent (or ServerDown) and leaves the letter to be tried again.
-    """
-    row = letter.row
-    message_id = claim_message(
-        clinic, letter.key, row.email, row.appointment.patient, letter.kind, _message_id(clinic)
-    )
-    if message_id is None:
-        return False
-    try:
-        message, record = prepare(message_id)
-    except Exception as error:  # whatever goes wrong, the claim must be released
-        reason = _reason(error)
-        finish_message(clinic, letter.key, reason)
-        raise NotSent(reason) from None
-    try:
-        mailer.send(message, row.email)
-    except _ServerDown as error:
-        finish_message(clinic, letter.key, str(error))
-        raise
-    except Exception as error:  # refused, dropped connection...: retried on the next run
-        finish_message(clinic, letter.key, str(error))
-        raise NotSent(f"not sent to {row.email}: {error}; will retry") from None
-    finish_message(clinic, letter.key)
-    record_leaflets(clinic, [record])
-    return True
+def _count_unsent(run: _Run, letters: list[Letter], cause: str) -> None:
+    """Report the letters a run could not try, except those sent on an earlier run."""
+    sent = smtp.sent_before(run.clinic, [letter.key for letter in letters])
+    for letter in letters:
+        if not letter.row.email:
+            run.report.not_sent(letter.row.row, NO_ADDRESS)
+        elif letter.key in sent:
+            run.report.already_sent += 1
+        else:
+            run.report.not_sent(letter.row.row, cause, cause)
 
 
 def email_leaflet(
@@ -323,7 +286,7 @@ def email_leaflet(
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) to send email")
     # Without an appointment date, the same leaflet may go to the same address once a day.
     letter = Letter(row, "leaflet", _letter_key(row, "leaflet", day=date.today()))
-    mailer = _Mailer(clinic)
+    mailer = Mailer(clinic)
     try:
         return send_letter(
             clinic,
@@ -338,51 +301,51 @@ def email_leaflet(
         mailer.close()
 
 
-def _message_id(clinic: Clinic) -> str:
-    domain = (clinic.mail.from_address or clinic.email or "handouts.local").split("@")[-1]
-    return make_msgid(domain=domain)
+@dataclass
+class _Run:
+    """What every letter of one ``run_email`` needs."""
+
+    clinic: Clinic
+    report: EmailReport
+    mailer: Mailer | None
+    outbox: Path | None
+    leaflets: _Leaflets
+    today: date | None = None
+    done: set[str] = field(default_factory=set)
+    """Keys of the letters this run has sent or written: an exact duplicate row goes once."""
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, HandoutsError):
-        return error.message
-    return f"unexpected {type(error).__name__}: {error}"
-
-
-def _deliver(
-    clinic: Clinic,
-    letter: Letter,
-    report: EmailReport,
-    mailer: _Mailer | None,
-    outbox: Path | None,
-    leaflets: _Leaflets,
-) -> None:
-    row = letter.row
+def _deliver(run: _Run, letter: Letter) -> None:
+    clinic, report, row = run.clinic, run.report, letter.row
     if not row.email:
-        report.problems.append((row.row, "no email address; print the leaflet instead"))
+        report.not_sent(row.row, NO_ADDRESS)
         return
+    if letter.key in run.done:
+        return
+    run.done.add(letter.key)
 
     def prepare(message_id: str) -> tuple[EmailMessage, LeafletRecord]:
-        target, pdf, record = leaflets.make(clinic, row)
-        return compose(clinic, letter, pdf, target.name, message_id), record
+        target, pdf, record = run.leaflets.make(clinic, row)
+        message = compose(clinic, letter, pdf, target.name, message_id, run.today)
+        return message, record
 
-    if mailer is not None:
+    if run.mailer is not None:
         try:
-            if send_letter(clinic, letter, mailer, prepare):
+            if send_letter(clinic, letter, run.mailer, prepare):
                 report.sent.append(row.email)
             else:
                 report.already_sent += 1
-        except _ServerDown:
+        except ServerDown:
             raise
         except NotSent as error:
-            report.problems.append((row.row, error.message))
+            report.not_sent(row.row, error.message, error.cause)
         return
     try:
-        message, record = prepare(_message_id(clinic))
+        message, record = prepare(smtp.new_message_id(clinic))
     except Exception as error:
-        report.problems.append((row.row, _reason(error)))
+        report.not_sent(row.row, smtp.plain_reason(error), NOT_MADE)
         return
-    eml = outbox / Path(record.output).with_suffix(f".{letter.kind}.eml").name
+    eml = run.outbox / Path(record.output).with_suffix(f".{letter.kind}.eml").name
     write_atomically(eml, message.as_bytes(policy=email.policy.SMTP))
     report.written.append(eml)
     record_leaflets(clinic, [record])
