@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from smtp_server import DyingServer, PickyInbox, PlainSmtpServer, SmtpServer, free_port
 
 from handouts.cli import cli
-from handouts.config import MailSettings
 from handouts.mail import run_email
 from handouts.smtp import SERVER_STOPPED
 
@@ -322,9 +321,6 @@ def test_outbox_writes_a_duplicate_row_once_and_send_sends_it_once(mail_kit, cer
     assert len(inbox.messages) == 1
 
 
-@pytest.mark.skipif(
-    "security" not in MailSettings.model_fields, reason="config.py has no mail.security yet"
-)
 def test_security_none_sends_plain_smtp_to_a_relay_on_this_computer(clinic_kit, tmp_path):
     port = free_port()
     kit = clinic_kit(base="demo")
