@@ -13,8 +13,6 @@ from smtp_server import certificate, mail_kit  # noqa: F401  (fixtures for email
 
 from handouts.paths import DEMO_CLINIC_DIR
 
-KITS_DIR = Path(__file__).parent / "kits"
-
 MINIMAL_CLINIC = """\
 name: Test Clinic
 phone: 01632 960 001
@@ -35,7 +33,7 @@ def clinic_kit(tmp_path: Path) -> Callable[..., Path]:
         if base == "demo":
             shutil.copytree(DEMO_CLINIC_DIR, kit)
         elif base is not None:
-            shutil.copytree(KITS_DIR / base, kit)
+            raise ValueError(f"base={base!r}: the only base kit is 'demo'")
         else:
             kit.mkdir()
             (kit / "clinic.yaml").write_text(MINIMAL_CLINIC, encoding="utf-8")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 
 import pytest
 from click.testing import CliRunner
 from pdfcheck import reader, text
 
-from handouts.batch import read_appointments, run_batch
+from handouts.appointment_csv import read_appointments
+from handouts.batch import run_batch
 from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.content import ContentLibrary
@@ -65,14 +67,16 @@ def test_bad_rows_are_reported_with_row_number_and_reason(tmp_path):
     rows, problems = read_appointments(csv_file, ContentLibrary())
     assert [row.row for row in rows] == [2]
     reasons = {problem.row: problem.reason for problem in problems}
-    assert reasons[3] == "no patient_name"
-    assert reasons[4] == "no treatment"
-    assert reasons[5] == "date '03/12/2026' is not YYYY-MM-DD"
-    assert reasons[6] == "time 'half ten' is not HH:MM"
-    assert reasons[7].startswith("unknown treatment 'botox'; available: anti-wrinkle-injections")
-    assert reasons[8] == "email 'not-an-email' is not an email address"
-    assert reasons[9].startswith("'xx' is not a language code")
-    assert reasons[10].startswith("patient: no bundled font can print")
+    assert reasons[3] == "patient_name: empty; every row needs the patient's name"
+    assert reasons[4] == "treatment: choose at least one treatment"
+    assert reasons[5] == "date: '03/12/2026' is not a date; use YYYY-MM-DD, e.g. 2026-03-14"
+    assert reasons[6] == "time: 'half ten' is not a time; use HH:MM (24-hour), e.g. 14:30"
+    assert reasons[7].startswith(
+        "treatment: unknown treatment 'botox'; available: anti-wrinkle-injections"
+    )
+    assert reasons[8] == "email: 'not-an-email' is not an email address"
+    assert reasons[9].startswith("language: 'xx' is not a language code")
+    assert reasons[10].startswith("patient_name: no bundled font can print")
     assert len(problems) == 8
 
 
@@ -87,10 +91,13 @@ def test_batch_makes_every_good_row_reports_bad_ones_and_exits_1(tmp_path, in_tm
     csv_file = write_csv(tmp_path / "appointments.csv", lines)
     result = CliRunner().invoke(cli, ["batch", str(csv_file), "-o", "out", "--jobs", "2"])
     assert result.exit_code == 1
-    assert result.stdout == "Made 6 leaflets in out.\n"
+    counts = re.fullmatch(
+        r"Made 6 leaflets in out \((\d) stamped, (\d) rendered in full\)\.\n", result.stdout
+    )
+    assert counts and int(counts[1]) + int(counts[2]) == 6, result.stdout
     assert "2 rows could not be made:" in result.stderr
-    assert "row 4: unknown treatment 'no-such-treatment'" in result.stderr
-    assert "row 7: date '2026-13-40' is not YYYY-MM-DD" in result.stderr
+    assert "row 4: treatment: unknown treatment 'no-such-treatment'" in result.stderr
+    assert "row 7: date: '2026-13-40' is not a date; use YYYY-MM-DD" in result.stderr
     made = sorted((in_tmp / "out").iterdir())
     assert len(made) == 6
     assert "Patient 1" in text(made[0]) or "Patient 1" in " ".join(text(p) for p in made)
@@ -217,3 +224,21 @@ def test_batch_makes_cards_for_every_row(tmp_path, in_tmp):
     for path in made:
         assert len(reader(path).pages) == 1
         assert "AFTERCARE" in text(path)
+
+
+def test_an_exact_duplicate_row_is_reported_once_and_made_once(tmp_path, in_tmp):
+    row = "Ann Lee,ann@example.com,microneedling,2026-12-03,10:30,Dr Ruiz,"
+    other = "Ann Lee,ann@example.com,microneedling,2026-12-03,15:00,Dr Ruiz,"
+    csv_file = write_csv(tmp_path / "a.csv", [row, row, other, row])
+    result = CliRunner().invoke(cli, ["batch", str(csv_file), "-o", "out", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "2 duplicate rows made once" in result.stdout
+    assert "row 3: the same appointment as row 2; made once" in result.stderr
+    assert "row 5: the same appointment as row 2; made once" in result.stderr
+    assert "could not be made" not in result.stderr
+    made = sorted(path.name for path in (in_tmp / "out").iterdir())
+    # Two appointments of one patient on one day share a name, so the second gets -2.
+    assert made == [
+        "2026-12-03_Ann-Lee_microneedling-2.pdf",
+        "2026-12-03_Ann-Lee_microneedling.pdf",
+    ]

@@ -88,7 +88,7 @@ def test_cli_history_search_names_the_search_when_nothing_matches(demo_history):
 
 
 def test_web_history_search_ignores_case_and_accents(demo_history, tmp_path):
-    app = create_app(cache_dir=tmp_path / "cache", workers=1)
+    app = create_app(cache_dir=tmp_path / "cache", workers=1, prepare=False)
     try:
         page = app.test_client().get("/history?patient=jose").get_data(as_text=True)
     finally:

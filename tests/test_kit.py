@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import block_file
 from pdfcheck import fonts, text
 
-from handouts import build_handout
+from handouts import assemble_html, build_handout
 from handouts.check import check_kit
 from handouts.cli import cli
 from handouts.config import load_clinic
@@ -108,7 +108,7 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
     assert own_words in content
     assert "Wash with a gentle cleanser" not in content  # the built-in aftercare text
     assert content.count(SAMPLE_MARK) == 6
-    assert "--primary: #6b2d5c" in result.handout.html
+    assert "--primary: #6b2d5c" in assemble_html(["microneedling"], load_clinic(kit)).html
 
     report = check_kit(kit, today=TODAY)
     assert report.exit_code() == 0 and report.exit_code(strict=True) == 1
@@ -249,7 +249,7 @@ def test_kit_font_file_and_png_logo_are_used(clinic_kit, tmp_path):
     used = fonts(result.path)  # WeasyPrint names an embedded font after its CSS family
     assert any(name.endswith("+Clinic-Font") for name in used)
     assert not any(name.endswith("+Atkinson-Hyperlegible") for name in used)
-    assert result.handout.html.count("logo.png") == 1
+    assert assemble_html(["microneedling"], load_clinic(kit)).html.count("logo.png") == 1
 
 
 def test_extra_css_is_applied_last(clinic_kit):

@@ -8,8 +8,8 @@ from conftest import block_file
 from pdfcheck import reader, text
 
 from handouts import assemble_html, build_handout, load_clinic
-from handouts.build import TranslationWarning
 from handouts.cli import cli
+from handouts.context import TranslationWarning
 from handouts.errors import HandoutsError
 from handouts.labels import LabelWarning
 
@@ -96,7 +96,7 @@ def test_unknown_language_is_a_one_line_error():
     with pytest.raises(HandoutsError) as caught:
         assemble_html(["microneedling"], load_clinic(), language="xx")
     assert caught.value.message == (
-        "--lang: 'xx' is not a language code (use e.g. 'en', 'en-GB' or 'es')"
+        "language: 'xx' is not a language code (use e.g. 'en', 'en-GB' or 'es')"
     )
 
 

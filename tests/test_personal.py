@@ -128,7 +128,7 @@ def test_cli_personal_options(in_tmp):
     assert result.exit_code == 0, result.output
     assert "Thursday, 3 December 2026 at 10:30" in text(in_tmp / "amira.pdf")
     bad = CliRunner().invoke(cli, ["build", "microneedling", "--date", "3/12/2026"])
-    assert bad.exit_code == 2 and "'3/12/2026' does not match the format '%Y-%m-%d'" in bad.output
+    assert bad.exit_code == 2 and "'3/12/2026' is not a date; use YYYY-MM-DD" in bad.output
 
 
 def test_leaflets_without_an_appointment_have_no_panel():

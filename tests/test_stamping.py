@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date, time
 
 import pikepdf
@@ -13,9 +14,10 @@ from pdfcheck import fonts, reader, structure
 from PIL import ImageChops
 
 from handouts.appointments import Appointment
-from handouts.build import render_handout
 from handouts.config import load_clinic
-from handouts.stamping import PersonalCopies
+from handouts.copies import StampingOff
+from handouts.leaflet import LeafletMaker
+from handouts.request import LeafletRequest
 
 VISIT = dict(date=date(2026, 12, 3), time=time(10, 30), practitioner="Dr Sarah O'Neill")
 LONG_NAME = (
@@ -25,21 +27,28 @@ LONG_NAME = (
 
 
 @pytest.fixture(scope="module")
-def copies() -> PersonalCopies:
-    return PersonalCopies()
+def copies() -> LeafletMaker:
+    return LeafletMaker()
+
+
+def full_render(request: LeafletRequest, clinic) -> bytes:
+    """The copy rendered in full: a new maker renders a leaflet's first copy in full."""
+    leaflet = LeafletMaker().make(request, clinic)
+    assert not leaflet.stamped
+    return leaflet.pdf
 
 
 def stamped_and_full(copies, patient, clinic=None, **options):
     """A copy made by stamping, and the same copy rendered in full."""
     clinic = clinic or load_clinic()
     visit = {**VISIT, **options.pop("visit", {})}
-    warm_up = copies.copy(["microneedling"], clinic, Appointment("Ann Lee", **visit), **options)
-    copies.render(warm_up)  # the first copy of a leaflet is checked against a full render
-    copy = copies.copy(["microneedling"], clinic, Appointment(patient, **visit), **options)
-    before = copies.stamped
-    stamped = copies.render(copy)
-    assert copies.stamped == before + 1, "the copy was not stamped"
-    return stamped.data, render_handout(copy.handout(), clinic).data
+    request = LeafletRequest(("microneedling",), **options)
+    # The first copy of a leaflet is rendered in full; the second checks stamping.
+    copies.make(replace(request, appointment=Appointment("Ann Lee", **visit)), clinic)
+    request = replace(request, appointment=Appointment(patient, **visit))
+    stamped = copies.make(request, clinic)
+    assert stamped.stamped, "the copy was not stamped"
+    return stamped.pdf, full_render(request, clinic)
 
 
 def differing_pixels(first: bytes, second: bytes, dpi: int = 100) -> list[float]:
@@ -173,11 +182,18 @@ PANEL_WITH_A_TABLE = """\
 )
 def test_a_kit_the_lone_panel_cannot_follow_gets_full_renders(clinic_kit, files):
     clinic = load_clinic(clinic_kit(base="demo", files=files))
-    copies = PersonalCopies()
-    for name in ("Ann Lee", "Amira Haddad", "Sam Lee"):
-        pdf = copies.render(copies.copy(["microneedling"], clinic, Appointment(name, **VISIT)))
-        assert "".join(name.split()) in "".join(reader(pdf.data).pages[0].extract_text().split())
-    assert copies.stamped == 0 and copies.rendered == 3
+    copies = LeafletMaker()
+    with pytest.warns(StampingOff) as caught:
+        for name in ("Ann Lee", "Amira Haddad", "Sam Lee"):
+            request = LeafletRequest(("microneedling",), appointment=Appointment(name, **VISIT))
+            leaflet = copies.make(request, clinic)
+            assert not leaflet.stamped
+            words = "".join(reader(leaflet.pdf).pages[0].extract_text().split())
+            assert "".join(name.split()) in words
+    assert len(caught) == 1, "stamping turning off is said once"
+    assert "personal copies are rendered in full, which is slower, because" in str(
+        caught[0].message
+    )
 
 
 def test_a_page_background_stays_behind_a_stamped_panel(copies, clinic_kit):
@@ -205,6 +221,7 @@ def test_batch_stamps_all_but_the_first_copy_of_a_leaflet(tmp_path):
     csv_path.write_text("patient_name,treatment,date,time,practitioner\n" + "\n".join(rows))
     report = run_batch(csv_path, output_dir=tmp_path / "out", jobs=1)
     assert len(report.made) == 5 and not report.problems
+    assert report.stamped == 4
     stamped = [
         any(name.startswith("/Panel") for name in reader(path).pages[0]["/Resources"]["/XObject"])
         for path in report.made
@@ -215,8 +232,8 @@ def test_batch_stamps_all_but_the_first_copy_of_a_leaflet(tmp_path):
         pdf = path.read_bytes()
         words = "".join(reader(pdf).pages[0].extract_text().split())
         name = next(name for name in names if "".join(name.split()) in words)
-        copy = PersonalCopies().copy(["microneedling"], clinic, Appointment(name, **VISIT))
-        assert max(differing_pixels(pdf, render_handout(copy.handout(), clinic).data)) < 0.0005
+        request = LeafletRequest(("microneedling",), appointment=Appointment(name, **VISIT))
+        assert max(differing_pixels(pdf, full_render(request, clinic))) < 0.0005
 
 
 def test_a_copy_carries_no_trace_of_another_patient(tmp_path):

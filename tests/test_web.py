@@ -47,7 +47,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The demo clinic's app, shared by this module's tests (its workers start once)."""
-    app = create_app(cache_dir=tmp_path_factory.mktemp("cache"), workers=2)
+    app = create_app(cache_dir=tmp_path_factory.mktemp("cache"), workers=2, prepare=False)
     yield app
     app.extensions["handouts"].maker.close()
 
@@ -178,15 +178,18 @@ def test_patient_values_are_shown_as_text_never_run(client):
     ("fields", "message"),
     [
         ({"treatment": ""}, "Treatment: choose at least one treatment."),
-        ({"date": "03/12/2026"}, "Date: &#39;03/12/2026&#39; is not a valid date; use YYYY-MM-DD"),
-        ({"time": "25:00"}, "Time: &#39;25:00&#39; is not a valid time"),
-        ({"paper": "b5"}, "Paper: &#39;b5&#39; is not one of a4, letter, a5."),
+        ({"date": "03/12/2026"}, "Date: &#39;03/12/2026&#39; is not a date; use YYYY-MM-DD"),
+        ({"time": "25:00"}, "Time: &#39;25:00&#39; is not a time"),
+        ({"paper": "b5"}, "Paper: &#39;b5&#39; is not a paper size; use a4, letter, a5."),
         ({"patient": "김민지"}, "Patient: no bundled font can print"),
         ({"patient": "x" * 201}, "Patient: longer than 200 characters."),
         ({"patient": "Amira \u202eHaddad"}, "Patient: contains hidden direction marks"),
         ({"patient": "\u200b\u200b"}, "Patient: has no letters; type the name."),
         ({"email": "not-an-address"}, "Email: &#39;not-an-address&#39; is not an email address."),
-        ({"treatment": "../../etc/passwd"}, "Unknown treatment &#39;../../etc/passwd&#39;"),
+        (
+            {"treatment": "../../etc/passwd"},
+            "Treatment: unknown treatment &#39;../../etc/passwd&#39;",
+        ),
     ],
 )
 def test_a_bad_form_is_shown_again_with_a_clear_message(client, fields, message):
@@ -286,14 +289,26 @@ def test_api_returns_the_leaflet_pdf(client):
         ("treatment=no-such-thing", 404, "unknown treatment 'no-such-thing'"),
         ("treatment=..%2F..%2Fetc", 404, "unknown treatment"),
         ("", 400, "treatment: choose at least one treatment"),
-        ("treatment=microneedling&paper=b5", 400, "paper: 'b5' is not one of a4, letter, a5"),
+        (
+            "treatment=microneedling&paper=b5",
+            400,
+            "paper: 'b5' is not a paper size; use a4, letter, a5",
+        ),
         ("treatment=microneedling&lang=!!", 400, "lang: "),
         ("treatment=microneedling&lang=en&lang=es", 400, "lang: give one value, not 2"),
-        ("treatment=microneedling&date=tomorrow", 400, "date: 'tomorrow' is not a valid date"),
-        ("treatment=microneedling&time=9pm", 400, "time: '9pm' is not a valid time"),
-        ("treatment=microneedling&layout=poster", 400, "layout: 'poster' is not one of"),
+        (
+            "treatment=microneedling&date=tomorrow",
+            400,
+            "date: 'tomorrow' is not a date; use YYYY-MM-DD",
+        ),
+        ("treatment=microneedling&time=9pm", 400, "time: '9pm' is not a time; use HH:MM"),
+        (
+            "treatment=microneedling&layout=poster",
+            400,
+            "layout: 'poster' is not a layout; use leaflet, trifold, card",
+        ),
         ("treatment=microneedling&colour=red", 400, "colour: unknown parameter"),
-        ("treatment=microneedling&large_print=maybe", 400, "large_print: 'maybe' is not 1 or 0"),
+        ("treatment=microneedling&large_print=maybe", 400, "large_print: 'maybe' is not yes or no"),
         ("treatment=microneedling&layout=trifold&paper=a5", 400, "paper: a tri-fold needs A4"),
         ("treatment=microneedling&patient=%00", 400, "patient: contains control characters"),
         (f"treatment=microneedling&patient={'x' * 5000}", 400, "patient: longer than 200"),
@@ -318,7 +333,7 @@ def test_api_errors_are_json_for_unknown_routes_and_methods(client):
 
 def test_the_second_request_is_served_from_the_cache(tmp_path):
     cache = tmp_path / "cache"
-    first_app = create_app(cache_dir=cache, workers=1)
+    first_app = create_app(cache_dir=cache, workers=1, prepare=False)
     try:
         first = first_app.test_client().get("/api/leaflet.pdf?treatment=dermaplaning")
     finally:
@@ -327,7 +342,7 @@ def test_the_second_request_is_served_from_the_cache(tmp_path):
     assert len([entry for entry in cache.iterdir() if not entry.name.startswith(".")]) == 1
 
     # A new server with the same disk cache answers without starting a single worker.
-    second_app = create_app(cache_dir=cache, workers=1)
+    second_app = create_app(cache_dir=cache, workers=1, prepare=False)
     second = second_app.test_client().get("/api/leaflet.pdf?treatment=dermaplaning")
     maker = second_app.extensions["handouts"].maker
     assert second.data == first.data
@@ -336,7 +351,7 @@ def test_the_second_request_is_served_from_the_cache(tmp_path):
 
 def test_an_edit_to_a_kit_template_or_picture_shows_at_once(clinic_kit, tmp_path):
     kit = clinic_kit({"templates/partials/callout.html": "<p>MARKER-ONE</p>"}, base="demo")
-    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
     client = app.test_client()
     try:
         before = pdf_text(client.get("/api/leaflet.pdf?treatment=dermaplaning").data)
@@ -349,7 +364,7 @@ def test_an_edit_to_a_kit_template_or_picture_shows_at_once(clinic_kit, tmp_path
 
 def test_personal_leaflets_are_stamped_after_the_first_and_follow_kit_edits(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
-    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
     client = app.test_client()
 
     def leaflet(patient: str) -> bytes:
@@ -377,7 +392,7 @@ def test_personal_leaflets_are_stamped_after_the_first_and_follow_kit_edits(clin
 
 def test_an_edit_to_the_kit_shows_at_once(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
-    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
     client = app.test_client()
     try:
         before = pdf_text(client.get("/api/leaflet.pdf?treatment=chemical-peel").data)
@@ -440,7 +455,7 @@ def test_twenty_concurrent_api_requests_all_succeed(app):
 @pytest.fixture
 def locked(tmp_path):
     """An app that needs the access code (no leaflets are rendered by these tests)."""
-    return create_app(token=TOKEN, cache_dir=tmp_path / "cache").test_client()
+    return create_app(token=TOKEN, cache_dir=tmp_path / "cache", prepare=False).test_client()
 
 
 def test_with_a_token_pages_ask_to_sign_in_and_the_api_to_authenticate(locked):
@@ -570,7 +585,7 @@ def test_serve_with_a_broken_kit_fails_in_one_line(clinic_kit):
 
 def test_email_from_the_preview_is_sent_once(mail_kit, certificate, tmp_path):
     kit, port, _ = mail_kit
-    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
     client = app.test_client()
     try:
         with SmtpServer(port, certificate) as inbox:
@@ -608,9 +623,9 @@ WORKER_PARENT = """
 import sys, time
 from pathlib import Path
 from handouts.paths import DEMO_CLINIC_DIR
-from handouts.web.leaflets import LeafletMaker
-maker = LeafletMaker(DEMO_CLINIC_DIR, Path(sys.argv[1]), workers=2)
-maker.warm_up()
+from handouts.web.pool import LeafletPool
+maker = LeafletPool(DEMO_CLINIC_DIR, Path(sys.argv[1]), workers=2)
+maker.start()
 print(" ".join(str(pid) for pid in maker._pool._processes), flush=True)
 time.sleep(600)
 """

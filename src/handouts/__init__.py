@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "BuildResult": "build",
+    "BuildResult": "leaflet",
     "Handout": "build",
+    "Leaflet": "leaflet",
+    "LeafletRequest": "request",
     "assemble_html": "build",
-    "build_handout": "build",
+    "build_handout": "leaflet",
+    "make_leaflet": "leaflet",
     "Clinic": "config",
     "load_clinic": "config",
     "ContentLibrary": "content",
@@ -27,10 +30,12 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .build import BuildResult, Handout, assemble_html, build_handout
+    from .build import Handout, assemble_html
     from .config import Clinic, load_clinic
     from .content import ContentLibrary
     from .errors import ConfigError, ContentError, HandoutsError, RenderError, TemplateError
+    from .leaflet import BuildResult, Leaflet, build_handout, make_leaflet
+    from .request import LeafletRequest
 
 
 def __getattr__(name: str) -> object:
@@ -47,10 +52,13 @@ __all__ = [
     "ContentLibrary",
     "Handout",
     "HandoutsError",
+    "Leaflet",
+    "LeafletRequest",
     "RenderError",
     "TemplateError",
     "__version__",
     "assemble_html",
     "build_handout",
     "load_clinic",
+    "make_leaflet",
 ]

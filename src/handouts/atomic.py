@@ -21,3 +21,17 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def save_file(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically; HandoutsError names the file and what to do if it cannot."""
+    from .errors import HandoutsError
+    from .paths import display_path
+
+    try:
+        write_atomically(path, data)
+    except OSError as error:
+        raise HandoutsError(
+            f"{display_path(path)}: cannot write the file ({error.strerror}); "
+            "choose a folder you can save to"
+        ) from None

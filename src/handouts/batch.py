@@ -1,58 +1,31 @@
 """``handouts batch``: one personal leaflet per row of a booking system's appointments CSV.
 
-A bad row is reported with its row number and skipped; every good row is still made.
-Rendering runs in worker processes, which stamp each copy's panel onto a leaflet they
-render once (see ``stamping``); a leaflet whose inputs have not changed since it was last
-written is left as it is.
+Worker processes make the leaflets (``leaflet.make_leaflet``, stamping copies where that
+is faithful) and hand back the bytes; this process alone writes files, atomically, so a
+run stopped with Ctrl+C or SIGTERM stops every worker and leaves no half-written file.
+A leaflet whose inputs have not changed since it was last written is left as it is.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-from .appointments import Appointment, leaflet_file_name
-from .config import EMAIL, Clinic, check_language, load_clinic
+from .appointment_csv import AppointmentRow, RowProblem, read_appointments
+from .atomic import save_file
+from .config import Clinic, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, latest_input_keys, record_leaflets
 from .paths import display_path
+from .workers import caught_notes, start_worker, stop_workers
 
 GROUP_SIZE = 16
 """Most rows a worker takes at a time."""
-COLUMNS = ("patient_name", "email", "treatment", "date", "time", "practitioner", "language")
-REQUIRED_COLUMNS = ("patient_name", "treatment")
-
-
-@dataclass(frozen=True)
-class AppointmentRow:
-    """One good row of the CSV."""
-
-    row: int
-    """Row number as a spreadsheet shows it (the header is row 1)."""
-    treatments: tuple[str, ...]
-    appointment: Appointment
-    email: str | None
-    language: str | None
-
-    def file_name(self) -> str:
-        """``<date>_<patient>_<treatments>.pdf``, with only letters, digits, - and _."""
-        return leaflet_file_name(self.treatments, self.appointment)
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """A row that was skipped, and why."""
-
-    row: int
-    reason: str
 
 
 @dataclass
@@ -62,117 +35,21 @@ class BatchReport:
     made: list[Path] = field(default_factory=list)
     up_to_date: list[Path] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    """Rows not made, and exact duplicates (``duplicate``), which were made once."""
+    stamped: int = 0
+    """Of the leaflets made, how many were stamped; the others were rendered in full."""
+    notes: list[str] = field(default_factory=list)
+    """Things to know, each said once: a missing translation, stamping turned off."""
+
+    @property
+    def failed(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if not problem.duplicate]
 
 
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise HandoutsError(f"{display_path(path)}: cannot read ({error.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise HandoutsError(
-            f"{display_path(path)}: not UTF-8 text; export the CSV as "
-            "UTF-8 from your booking system"
-        ) from None
+class Stopped(HandoutsError):
+    """The run was stopped (Ctrl+C or SIGTERM); the leaflets finished so far are kept."""
 
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"date {value!r} is not YYYY-MM-DD") from None
-
-
-def _parse_time(value: str) -> time:
-    try:
-        return datetime.strptime(value, "%H:%M").time()
-    except ValueError:
-        raise ValueError(f"time {value!r} is not HH:MM") from None
-
-
-def read_appointments(
-    path: Path, library: ContentLibrary, extra_font: Path | None = None
-) -> tuple[list[AppointmentRow], list[RowProblem]]:
-    """Read an appointments CSV: UTF-8 with or without BOM, ``,`` or ``;``, any line endings.
-
-    ``extra_font`` is the clinic's own font, which may cover more letters in names.
-    """
-    text = _decode(path)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        raise HandoutsError(f"{display_path(path)}: the file is empty")
-    names = [name.strip().strip('"').strip().lower().replace(" ", "_") for name in header]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
-    if repeated:
-        raise HandoutsError(
-            f"{display_path(path)}: the header has {', '.join(repeated)} more "
-            "than once; keep one column of each"
-        )
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise HandoutsError(
-            f"{display_path(path)}: no {', '.join(missing)} column; the header row needs "
-            f"{', '.join(COLUMNS)}"
-        )
-    known = set(library.slugs())
-    rows: list[AppointmentRow] = []
-    problems: list[RowProblem] = []
-    try:
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            try:
-                if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
-                    raise ValueError(
-                        f"{len(cells)} cells but the header has {len(names)}; "
-                        "check the separators in this row"
-                    )
-                values = {name: cell.strip() for name, cell in zip(names, cells, strict=False)}
-                if any("\n" in values.get(name, "") for name in COLUMNS):
-                    raise ValueError("a cell runs over several lines; is a quote mark missing?")
-                rows.append(_read_row(number, values, known, extra_font))
-            except (ValueError, HandoutsError) as error:
-                reason = error.message if isinstance(error, HandoutsError) else str(error)
-                problems.append(RowProblem(number, reason))
-    except csv.Error as error:
-        raise HandoutsError(
-            f"{display_path(path)}: line {reader.line_num}: cannot read the "
-            f"CSV ({error}); is a quote mark missing?"
-        ) from None
-    return rows, problems
-
-
-def _read_row(
-    number: int, values: dict[str, str], known: set[str], extra_font: Path | None
-) -> AppointmentRow:
-    if not values.get("patient_name"):
-        raise ValueError("no patient_name")
-    treatments = tuple(
-        name.strip().lower() for name in values.get("treatment", "").split(";") if name.strip()
-    )
-    if not treatments:
-        raise ValueError("no treatment")
-    unknown = [name for name in treatments if name not in known]
-    if unknown:
-        raise ValueError(f"unknown treatment {unknown[0]!r}; available: {', '.join(sorted(known))}")
-    email = values.get("email") or None
-    if email and not EMAIL.fullmatch(email):
-        raise ValueError(f"email {email!r} is not an email address")
-    language = values.get("language") or None
-    if language:
-        check_language(language)
-    appointment = Appointment(
-        patient=values["patient_name"],
-        date=_parse_date(values["date"]) if values.get("date") else None,
-        time=_parse_time(values["time"]) if values.get("time") else None,
-        practitioner=values.get("practitioner") or None,
-    ).checked(extra_font)
-    return AppointmentRow(number, treatments, appointment, email, language)
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -185,64 +62,77 @@ class _Job:
     large_print: bool = False
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """A worker's answer for one row: its PDF to write, up to date, or a problem."""
+
+    row: int
+    target: Path
+    pdf: bytes | None = None
+    record: LeafletRecord | None = None
+    problem: str | None = None
+    stamped: bool = False
+    notes: tuple[str, ...] = ()
+
+
 @cache
 def _clinic(clinic_dir: Path | None) -> Clinic:
     return load_clinic(clinic_dir)
 
 
-@cache
-def _personal_copies():
-    """This worker's maker of personal copies: it keeps each shared leaflet it renders."""
-    from .stamping import PersonalCopies
+def _start_batch_worker() -> None:
+    """A worker stops with the command, and starts with no leaflet a parent made before."""
+    from .leaflet import leaflet_maker
 
-    return PersonalCopies()
-
-
-Result = tuple[int, Path, LeafletRecord | None, str | None]
-"""Row number, target, what the history keeps (None when up to date) and any problem."""
+    start_worker()
+    leaflet_maker.cache_clear()
 
 
-def _run_group(jobs: list[_Job]) -> list[Result]:
+def _run_group(jobs: list[_Job]) -> list[_Outcome]:
     """In a worker: make each leaflet of a group that is not up to date. Never raises."""
     try:
-        return _make_leaflets(jobs)
+        return [_make(job) for job in jobs]
     except Exception as error:  # a row must never stop the others: try them one by one
         if len(jobs) > 1:
-            return [result for job in jobs for result in _run_group([job])]
+            return [outcome for job in jobs for outcome in _run_group([job])]
         job = jobs[0]
-        return [(job.row.row, job.target, None, f"unexpected {type(error).__name__}: {error}")]
+        return [_Outcome(job.row.row, job.target, problem=f"unexpected {type(error).__name__}")]
 
 
-def _make_leaflets(jobs: list[_Job]) -> list[Result]:
-    """Make the leaflet of each row that is not up to date."""
-    from .build import leaflet_record, write_file
+def _make(job: _Job) -> _Outcome:
+    with caught_notes() as notes:
+        outcome = _outcome(job)
+    return replace(outcome, notes=tuple(notes))
 
-    copies = _personal_copies()
-    results: list[Result] = []
-    for job in jobs:
-        row = job.row
-        try:
-            copy = copies.copy(
-                row.treatments,
-                _clinic(job.clinic_dir),
-                row.appointment,
-                None,
-                row.language,
-                job.large_print,
-                job.layout,
+
+def _outcome(job: _Job) -> _Outcome:
+    from .leaflet import leaflet_maker
+
+    request = job.row.request("batch", job.layout, job.large_print)
+    try:
+        planned = leaflet_maker().plan(request, _clinic(job.clinic_dir))
+        if planned.input_key == job.previous_key and job.target.is_file():
+            return _Outcome(job.row.row, job.target)
+        leaflet = planned.render(job.target)
+    except HandoutsError as error:
+        return _Outcome(job.row.row, job.target, problem=error.message)
+    return _Outcome(job.row.row, job.target, leaflet.pdf, leaflet.record, None, leaflet.stamped)
+
+
+def _targets(rows: list[AppointmentRow], output_dir: Path) -> list[Path]:
+    """Each row's file; two appointments that would share a name get -2, -3..."""
+    taken: set[Path] = set()
+    targets = []
+    for row in rows:
+        target, number = output_dir / row.file_name(), 1
+        while target in taken:
+            number += 1
+            target = (output_dir / row.file_name()).with_stem(
+                f"{Path(row.file_name()).stem}-{number}"
             )
-            if copy.input_key == job.previous_key and job.target.is_file():
-                results.append((row.row, job.target, None, None))
-                continue
-            pdf = copies.render(copy)
-            write_file(job.target, pdf.data)
-            record = leaflet_record(
-                copy.record_handout(), pdf.data, row.appointment, "batch", job.target
-            )
-            results.append((row.row, job.target, record, None))
-        except HandoutsError as error:
-            results.append((row.row, job.target, None, error.message))
-    return results
+        taken.add(target)
+        targets.append(target)
+    return targets
 
 
 def run_batch(
@@ -257,7 +147,8 @@ def run_batch(
     """Make a personal leaflet for every good row of ``csv_path`` into ``output_dir``.
 
     ``progress(results, count)`` may wrap the stream of finished rows, e.g. in a bar;
-    ``layout`` and ``large_print`` apply to every row.
+    ``layout`` and ``large_print`` apply to every row. Stopped with Ctrl+C or SIGTERM,
+    it keeps (and records) what was finished and raises ``Stopped``.
     """
     clinic = load_clinic(clinic_dir)
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
@@ -268,12 +159,7 @@ def run_batch(
         raise HandoutsError(
             f"{display_path(output_dir)}: cannot create ({error.strerror})"
         ) from None
-    targets: list[Path] = []
-    for row in rows:
-        target = output_dir / row.file_name()
-        while target in targets:  # same patient, day and treatment twice: keep both
-            target = target.with_stem(f"{target.stem}-{len(targets)}")
-        targets.append(target)
+    targets = _targets(rows, output_dir)
     previous = latest_input_keys(clinic, [str(target.resolve()) for target in targets])
     work = [
         _Job(clinic_dir, row, target, previous.get(str(target.resolve())), layout, large_print)
@@ -284,17 +170,41 @@ def run_batch(
     # Rows go to workers in small groups: fewer round trips between the processes.
     size = max(1, min(GROUP_SIZE, len(work) // (workers * 4)))
     groups = [work[start : start + size] for start in range(0, len(work), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = (result for group in pool.map(_run_group, groups) for result in group)
-        for number, target, record, error in progress(results, len(work)) if progress else results:
-            if error:
-                report.problems.append(RowProblem(number, error))
-            elif record is None:
-                report.up_to_date.append(target)
-            else:
-                records.append(record)
-                report.made.append(target)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_batch_worker)
+    try:
+        outcomes = (outcome for group in pool.map(_run_group, groups) for outcome in group)
+        for outcome in progress(outcomes, len(work)) if progress else outcomes:
+            _take(outcome, report, records)
+    except KeyboardInterrupt:
+        stop_workers(pool)
+        if records:
+            record_leaflets(clinic, records)
+        left = len(work) - len(report.made) - len(report.up_to_date)
+        raise Stopped(
+            f"stopped: {len(report.made)} leaflets made, {left} not made; run the same "
+            "command again to make the rest"
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     if records:
         record_leaflets(clinic, records)
     report.problems.sort(key=lambda problem: problem.row)
     return report
+
+
+def _take(outcome: _Outcome, report: BatchReport, records: list[LeafletRecord]) -> None:
+    """Write a finished row's leaflet (in this process, atomically) and count it."""
+    report.notes.extend(note for note in outcome.notes if note not in report.notes)
+    if outcome.problem:
+        report.problems.append(RowProblem(outcome.row, outcome.problem))
+    elif outcome.pdf is None:
+        report.up_to_date.append(outcome.target)
+    else:
+        try:
+            save_file(outcome.target, outcome.pdf)
+        except HandoutsError as error:
+            report.problems.append(RowProblem(outcome.row, error.message))
+            return
+        records.append(outcome.record)
+        report.made.append(outcome.target)
+        report.stamped += outcome.stamped

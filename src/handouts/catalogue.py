@@ -1,19 +1,17 @@
 """The treatment list, remembered: ``handouts list`` answers without loading the library.
 
-The list is kept in the data folder under a key made of the handouts version and the
-name, size and time of every file of the kit and the built-in content. Any edit makes a
+The list is kept in the data folder under the kit's fingerprint (``paths.kit_fingerprint``):
+the handouts version and the name, size and time of every kit and built-in file. Any edit makes a
 new key, so the list is read again (and clinic.yaml validated again) only when it can
 have changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-from . import __version__
-from .paths import DEMO_CLINIC_DIR, builtin_dir, data_folder, fingerprint
+from .paths import DEMO_CLINIC_DIR, data_folder, kit_fingerprint
 
 
 def _kit_folder(clinic_dir: Path | None) -> Path:
@@ -28,10 +26,7 @@ def treatment_catalogue(clinic_dir: Path | None = None) -> list[dict[str, object
     kit = _kit_folder(clinic_dir)
     key = None
     if kit.is_dir():
-        digest = hashlib.sha256(f"handouts {__version__}\0{kit}".encode())
-        for folder in (kit, builtin_dir("content")):
-            digest.update(repr(fingerprint(folder)).encode())
-        key = digest.hexdigest()
+        key = kit_fingerprint(kit)
         remembered = _read(key)
         if remembered is not None:
             return remembered

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from .build import render_block
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
+from .context import render_block
 from .errors import ConfigError, HandoutsError
 from .markup import image_sources
 from .paths import display_path, file_url_path, inside, resource_roots

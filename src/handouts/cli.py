@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import click
@@ -13,9 +13,32 @@ import click
 from .choices import LAYOUTS, PAPER_NAMES, PAPERS
 from .errors import HandoutsError, HandoutsWarning
 
+
+class TypedValue(click.ParamType):
+    """A value read by ``handouts.inputs``, so the command line takes what the CSV, the web
+    form and the API take, and words a mistake as they do."""
+
+    def __init__(self, parser: str, metavar: str) -> None:
+        self.parser, self.metavar, self.name = parser, metavar, parser.removeprefix("parse_")
+
+    def get_metavar(self, param, ctx=None) -> str:  # click 8.1 and 8.2 signatures
+        return self.metavar
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from . import inputs  # loads the schema: only when a value is given
+        from .errors import InputError
+
+        try:
+            return getattr(inputs, self.parser)(value)
+        except InputError as error:
+            self.fail(error.problem, param, ctx)
+
+
 layout_option = click.option(
     "--layout",
-    type=click.Choice(LAYOUTS, case_sensitive=False),
+    type=TypedValue("parse_layout", f"[{'|'.join(LAYOUTS)}]"),
     default="leaflet",
     show_default=True,
     help="leaflet: the full leaflet; card: one page of aftercare and when to call; "
@@ -74,7 +97,7 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 )
 @click.option(
     "--paper",
-    type=click.Choice(PAPERS, case_sensitive=False),
+    type=TypedValue("parse_paper", f"[{'|'.join(PAPERS)}]"),
     default=None,
     help="Paper size (default: the clinic's, usually A4).",
 )
@@ -87,20 +110,17 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 @click.option(
     "--lang",
     "language",
-    metavar="CODE",
+    type=TypedValue("parse_language", "CODE"),
     help="Language of the leaflet, e.g. es (default: the clinic's).",
 )
 @click.option("--patient", help="Patient's name, for a personal copy.")
 @click.option(
     "--date",
     "day",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
+    type=TypedValue("parse_date", "YYYY-MM-DD"),
     help="Appointment date.",
 )
-@click.option(
-    "--time", "hour", type=click.DateTime(["%H:%M"]), metavar="HH:MM", help="Appointment time."
-)
+@click.option("--time", "hour", type=TypedValue("parse_time", "HH:MM"), help="Appointment time.")
 @click.option("--practitioner", help="Who the patient will see.")
 @layout_option
 @large_print_option
@@ -112,8 +132,8 @@ def build(
     html_only: bool,
     language: str | None,
     patient: str | None,
-    day: datetime | None,
-    hour: datetime | None,
+    day: date | None,
+    hour: time | None,
     practitioner: str | None,
     layout: str,
     large_print: bool,
@@ -124,31 +144,24 @@ def build(
     "Your appointment" panel.
     """
     from .appointments import Appointment
-    from .build import build_handout
-
-    appointment = Appointment(
-        patient=patient,
-        date=day.date() if day else None,
-        time=hour.time() if hour else None,
-        practitioner=practitioner,
-    )
+    from .leaflet import build_handout
 
     result = build_handout(
         list(treatments),
         clinic_dir=clinic_dir,
         output=output,
-        paper=paper.lower() if paper else None,
+        paper=paper,
         html_only=html_only,
         language=language,
-        appointment=appointment or None,
+        appointment=Appointment(patient, day, hour, practitioner) or None,
         large_print=large_print,
-        layout=layout.lower(),
+        layout=layout,
     )
     if result.pages is None:
         click.echo(f"Wrote {result.path} (HTML)")
     else:
         pages = "page" if result.pages == 1 else "pages"
-        size = PAPER_NAMES[result.handout.paper]
+        size = PAPER_NAMES[result.paper]
         click.echo(f"Wrote {result.path} ({result.pages} {pages}, {size})")
 
 
@@ -159,8 +172,7 @@ def build(
 @click.pass_context
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
+    type=TypedValue("parse_date", "YYYY-MM-DD"),
     hidden=True,
     help="Check review dates as of this day (for tests and planning).",
 )
@@ -169,12 +181,12 @@ def check(
     clinic_dir: Path | None,
     strict: bool,
     as_json: bool,
-    today: datetime | None,
+    today: date | None,
 ) -> None:
     """Check the clinic kit: approvals, review dates, placeholders, pictures, readability."""
     from .check import check_kit
 
-    report = check_kit(clinic_dir, today=today.date() if today else None)
+    report = check_kit(clinic_dir, today=today)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -246,27 +258,45 @@ def batch(
 ) -> None:
     """Make a personal leaflet for every appointment in APPOINTMENTS (a CSV file)."""
     from .batch import run_batch
+    from .workers import interrupt_on_sigterm
 
-    report = run_batch(
-        appointments,
-        clinic_dir,
-        output_dir,
-        jobs,
-        progress=_progress_bar,
-        layout=layout.lower(),
-        large_print=large_print,
-    )
-    made = f"Made {len(report.made)} leaflet{'s' if len(report.made) != 1 else ''} in {output_dir}"
-    skipped = f" ({len(report.up_to_date)} already up to date)" if report.up_to_date else ""
-    click.echo(made + skipped + ".")
-    if report.problems:
-        count = len(report.problems)
+    with interrupt_on_sigterm():
+        report = run_batch(
+            appointments, clinic_dir, output_dir, jobs, _progress_bar, layout, large_print
+        )
+    for note in report.notes:
+        click.secho(f"Warning: {note}", fg="yellow", err=True)
+    click.echo(_batch_summary(report, output_dir))
+    for problem in report.problems:
+        if problem.duplicate:
+            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+    if report.failed:
+        count = len(report.failed)
         click.secho(
             f"{count} row{'s' if count != 1 else ''} could not be made:", fg="red", err=True
         )
-        for problem in report.problems:
+        for problem in report.failed:
             click.echo(f"  row {problem.row}: {problem.reason}", err=True)
         context.exit(1)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _batch_summary(report, output_dir: Path) -> str:
+    """``Made 12 leaflets in leaflets (11 stamped, 1 rendered in full; 3 already up to date).``"""
+    made = len(report.made)
+    details = []
+    if made:
+        details.append(f"{report.stamped} stamped, {made - report.stamped} rendered in full")
+    if report.up_to_date:
+        details.append(f"{len(report.up_to_date)} already up to date")
+    duplicates = sum(problem.duplicate for problem in report.problems)
+    if duplicates:
+        details.append(f"{_plural(duplicates, 'duplicate row')} made once")
+    shown = f" ({'; '.join(details)})" if details else ""
+    return f"Made {_plural(made, 'leaflet')} in {output_dir}{shown}."
 
 
 @cli.command()
@@ -285,8 +315,7 @@ def batch(
 )
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
+    type=TypedValue("parse_date", "YYYY-MM-DD"),
     help="Treat this day as today.",
 )
 @click.pass_context
@@ -297,16 +326,14 @@ def email(
     send: bool,
     outbox: Path | None,
     due: bool,
-    today: datetime | None,
+    today: date | None,
 ) -> None:
     """Email each appointment's leaflet from APPOINTMENTS (a CSV file), once only."""
-    from datetime import date
-
     from .mail import run_email
 
     if send == (outbox is not None):
         raise click.UsageError("choose one of --send or --outbox DIR")
-    day = (today.date() if today else date.today()) if due else None
+    day = (today or date.today()) if due else None
     report = run_email(appointments, clinic_dir, send, outbox, day)
     if send:
         already = f" ({report.already_sent} sent before)" if report.already_sent else ""

@@ -21,16 +21,16 @@ from babel.dates import format_date
 from babel.lists import format_list
 
 from . import smtp
-from .atomic import write_atomically
-from .batch import AppointmentRow, read_appointments
-from .build import appointment_panel, leaflet_record, write_file
+from .appointment_csv import AppointmentRow, read_appointments
+from .atomic import save_file, write_atomically
 from .config import Clinic, load_clinic, primary_language
 from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, now, record_leaflets
 from .labels import load_labels
+from .leaflet import leaflet_maker
+from .panel import appointment_panel
 from .smtp import NOT_MADE, Mailer, NotSent, ServerDown, send_letter
-from .stamping import PersonalCopies
 from .templating import render_template, template_folders
 
 Kind = Literal["leaflet", "precare", "aftercare"]
@@ -188,21 +188,18 @@ def _unused_name(path: Path, taken: set[Path]) -> Path:
 
 @dataclass
 class _Leaflets:
-    """Makes each letter's personal leaflet in ``folder``, stamping copies of one leaflet."""
+    """Makes each letter's personal leaflet in ``folder`` (``leaflet.make_leaflet``'s road)."""
 
     folder: Path
-    copies: PersonalCopies = field(default_factory=PersonalCopies)
     taken: set[Path] = field(default_factory=set)
     """Files this run wrote: a second leaflet of the same name gets -2, -3..."""
 
     def make(self, clinic: Clinic, row: AppointmentRow) -> tuple[Path, bytes, LeafletRecord]:
         """Write the row's leaflet; its path, bytes and what the history keeps."""
-        copy = self.copies.copy(row.treatments, clinic, row.appointment, None, row.language)
-        pdf = self.copies.render(copy)
         target = _unused_name(self.folder / row.file_name(), self.taken)
-        write_file(target, pdf.data)
-        record = leaflet_record(copy.record_handout(), pdf.data, row.appointment, "email", target)
-        return target, pdf.data, record
+        leaflet = leaflet_maker().make(row.request("email"), clinic, target)
+        save_file(target, leaflet.pdf)
+        return target, leaflet.pdf, leaflet.record
 
 
 def _email_template(clinic: Clinic, name: str, language: str) -> str:

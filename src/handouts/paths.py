@@ -60,6 +60,23 @@ Pictures (``.png``) and templates (``.html``) do, so they always count.
 """
 
 
+def kit_fingerprint(kit_dir: Path | None) -> str:
+    """Digest of the handouts version and every file of the kit and the built-in library.
+
+    Any edit to clinic.yaml, a block, a template, a style, a picture or a font gives a new
+    digest: the one key every cache of leaflets, treatment lists and copies is kept under.
+    """
+    import hashlib
+
+    from . import __version__
+
+    digest = hashlib.sha256(f"handouts {__version__}".encode())
+    folders = [builtin_dir(name) for name in ("templates", "content", "styles")]
+    for folder in [*folders, *([kit_dir.resolve()] if kit_dir is not None else [])]:
+        digest.update(f"\0{folder}\0{fingerprint(folder)!r}".encode())
+    return digest.hexdigest()
+
+
 def fingerprint(folder: Path) -> tuple:
     """Name, size and time of every file that can shape a leaflet in ``folder``."""
     files = []

@@ -1,62 +1,44 @@
-"""Personal copies at stamping speed.
+"""Stamping: merge a panel laid out alone into a leaflet rendered once with an empty slot.
 
 A personal copy differs from its leaflet only in the words of its "Your appointment"
 panel. So the leaflet is rendered once per panel height, with an empty tagged slot
-where the panel goes (``SlottedLeaflet``); each copy lays out its panel alone, on a
-page as wide as the slot (``render_panel``), and pikepdf merges the two. The panel's
-page is drawn where the slot was in the page's content, and its tags take the slot's
+where the panel goes (``slotted_handout``, ``SlottedLeaflet``); pikepdf draws the
+panel's page where the slot was in the page's content, and its tags take the slot's
 place in the structure tree, so text order, fonts, tags and language are those of a
-full render.
-
-``PersonalCopies`` renders the first copy of each leaflet in full as well and compares
-it with its stamped twin. When they differ (a kit template or style that the lone panel
-cannot reproduce), or a panel holds what cannot be merged, that leaflet's copies are
-rendered in full.
+full render. ``handouts.copies`` decides when this is faithful.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from .appointments import Appointment
-from .build import (
-    SLOT_ID,
-    SLOT_MARK,
-    AppointmentPanel,
-    Handout,
-    LeafletContext,
-    leaflet_context,
-    personal_handout,
-    personal_key,
-    personal_panel,
-    render_handout,
-    slotted_handout,
-)
-from .choices import Layout, Paper
-from .config import Clinic
-from .errors import HandoutsError
-from .paths import builtin_dir, fingerprint, resource_roots
-from .templating import render_template
-from .theme import without_page_setup
+from .build import Handout, handout_from
+from .context import LeafletContext
 
-PANEL_TEMPLATE = "appointment-panel.html"
-PANEL_ID = "appointment-panel"
-TITLE_ID = "appointment-title"
-"""Id of the panel's first line, which spans the panel's width in a full render."""
+SLOT_ID = "appointment-slot"
+SLOT_MARK = "handouts:appointment-slot"
+"""Alt text of the slot image: how the slot is found in a shared leaflet's tags."""
 PX_PER_PT = 4 / 3
 BLEED = 12
 """Points around the panel that stay visible: accents and tails that leave the line box."""
 TEXT_KEYS = ("/Alt", "/ActualText", "/Lang", "/E")
 """Keys of a panel's structure elements that are carried into the leaflet."""
-KEPT_LEAFLETS = 8
-KEPT_HEIGHTS = 8
 
 
 class CannotStamp(Exception):
     """A panel or leaflet that cannot be merged faithfully: render the copy in full."""
+
+
+@dataclass(frozen=True)
+class AppointmentSlot:
+    """Room left for a personal panel in a shared leaflet."""
+
+    height: float
+    """Height of the panel's content, in CSS pixels."""
+    mark: str = SLOT_MARK
+    image: str = "data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A//www.w3.org/2000/svg%22/%3E"
+    """An empty, transparent picture."""
 
 
 @dataclass(frozen=True)
@@ -68,28 +50,12 @@ class PanelPage:
     """Of the panel's content, in CSS pixels: the slot it needs."""
 
 
-def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float) -> PanelPage:
-    """Lay out ``panel`` alone, on a page ``width`` CSS pixels wide.
+def slotted_handout(context: LeafletContext, height: float) -> Handout:
+    """The leaflet of personal copies with an empty slot, ``height`` px tall, for the panel."""
+    from .panel import EMPTY_PANEL
 
-    Every panel has a document of its own, so its fonts hold only its own letters: a
-    patient's file never carries a trace of another patient's name.
-    """
-    from .render import render_pdf
-
-    clinic = context.clinic
-    stylesheets = without_page_setup(context.stylesheets)
-    alone = replace(context, appointment=panel, panel_width=width, stylesheets=stylesheets)
-    html = render_template(clinic, PANEL_TEMPLATE, alone.as_dict())
-    pdf = render_pdf(
-        html,
-        clinic.kit_dir or builtin_dir("templates"),
-        resource_roots(clinic.kit_dir),
-        stylesheets,
-    )
-    box = pdf.anchors[0].get(PANEL_ID) if pdf.pages == 1 else None
-    if box is None:
-        raise CannotStamp("the panel does not fit a page of its own")
-    return PanelPage(pdf.data, box[3] - box[1])
+    slot = AppointmentSlot(height)
+    return handout_from(replace(context, appointment=EMPTY_PANEL, appointment_slot=slot))
 
 
 class SlottedLeaflet:
@@ -267,220 +233,3 @@ def _split_content(page, mcid: int) -> tuple[bytes, bytes]:
         pikepdf.unparse_content_stream(operations[:start]),
         pikepdf.unparse_content_stream(operations[end + 1 :]),
     )
-
-
-@dataclass
-class SharedLeaflet:
-    """What this process keeps of one leaflet that personal copies are made from."""
-
-    context: LeafletContext
-    handout: Handout
-    """The leaflet with an empty slot: its input key stands for everything but the panel."""
-    width: float | None = None
-    """Of the panel's content, in CSS pixels; known after the first copy."""
-    slotted: dict[float, SlottedLeaflet] = field(default_factory=dict)
-    """By panel height."""
-    stamping: bool = True
-    """False once a copy could not be stamped faithfully."""
-    reference: tuple[AppointmentPanel, object] | None = None
-    """The first copy's panel and full render, kept until the second copy checks stamping."""
-    notes: tuple[tuple[type[Warning], str], ...] = ()
-    """Warnings met while putting the leaflet together (a missing translation)."""
-
-
-@dataclass(frozen=True)
-class PersonalCopy:
-    """One personal copy, ready to render; ``input_key`` is that of its full render."""
-
-    leaflet: SharedLeaflet
-    panel: AppointmentPanel
-    input_key: str
-
-    def handout(self) -> Handout:
-        """The copy as a full HTML document."""
-        return personal_handout(self.leaflet.context, self.panel, self.leaflet.handout.input_key)
-
-    def record_handout(self) -> Handout:
-        """What the history needs to know of the copy, without its full HTML."""
-        return replace(self.leaflet.handout, input_key=self.input_key)
-
-
-class PersonalCopies:
-    """Makes personal copies in one process, stamping them where that is faithful."""
-
-    def __init__(self) -> None:
-        self._leaflets: dict[tuple, SharedLeaflet] = {}
-        self.stamped = 0
-        """How many copies were stamped; the others were rendered in full."""
-        self.rendered = 0
-
-    def copy(
-        self,
-        treatments: Sequence[str],
-        clinic: Clinic,
-        appointment: Appointment,
-        paper: Paper | None = None,
-        language: str | None = None,
-        large_print: bool = False,
-        layout: Layout = "leaflet",
-    ) -> PersonalCopy:
-        """The copy of a leaflet for ``appointment`` (HandoutsError names a bad value)."""
-        kit = (clinic.model_dump_json(), fingerprint(clinic.kit_dir) if clinic.kit_dir else None)
-        key = (kit, tuple(treatments), paper, language, large_print, layout)
-        leaflet = self._leaflets.pop(key, None)  # put back last: the latest used stays
-        if leaflet is None:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                context = leaflet_context(treatments, clinic, paper, language, large_print, layout)
-            notes = tuple(dict.fromkeys((w.category, str(w.message)) for w in caught))
-            leaflet = SharedLeaflet(context, slotted_handout(context), notes=notes)
-            if len(self._leaflets) >= KEPT_LEAFLETS:
-                self._leaflets.pop(next(iter(self._leaflets)))
-        self._leaflets[key] = leaflet
-        for category, note in leaflet.notes:  # as if the leaflet were put together again
-            warnings.warn(note, category, stacklevel=2)
-        panel = personal_panel(leaflet.context, appointment)
-        return PersonalCopy(leaflet, panel, personal_key(leaflet.handout.input_key, panel))
-
-    def render(self, copy: PersonalCopy):
-        """The copy as a ``RenderedPDF``: stamped when faithful, else rendered in full.
-
-        A leaflet's first copy is rendered in full; the second first stamps the first copy
-        again and compares it with that render, and only then are copies stamped.
-        """
-        leaflet = copy.leaflet
-        if leaflet.stamping and leaflet.width is None:
-            return self._first(copy)
-        if leaflet.stamping and leaflet.reference is not None:
-            self._check(leaflet)
-        if leaflet.stamping:
-            try:
-                stamped = self._stamp(
-                    leaflet, render_panel(leaflet.context, copy.panel, leaflet.width)
-                )
-                self.stamped += 1
-                return stamped
-            except HandoutsError:
-                pass  # the full render below reports this copy's own problem
-            except Exception:  # whatever stops stamping, the copy is still made
-                leaflet.stamping = False
-        return self._full(copy)
-
-    def _full(self, copy: PersonalCopy):
-        full = render_handout(copy.handout(), copy.leaflet.context.clinic)
-        self.rendered += 1
-        return full
-
-    def _first(self, copy: PersonalCopy):
-        """A leaflet's first copy, in full: it gives the panel's width and the reference."""
-        leaflet = copy.leaflet
-        full = self._full(copy)
-        boxes = [anchors[TITLE_ID] for anchors in full.anchors if TITLE_ID in anchors]
-        if len(boxes) == 1:
-            leaflet.width = boxes[0][2] - boxes[0][0]
-            leaflet.reference = (copy.panel, full)
-        else:
-            leaflet.stamping = False
-        return full
-
-    def _check(self, leaflet: SharedLeaflet) -> None:
-        """Stamp the first copy again; trust stamping only if it looks and reads the same."""
-        panel, full = leaflet.reference
-        leaflet.reference = None
-        leaflet.stamping = False
-        try:
-            page = render_panel(leaflet.context, panel, leaflet.width)
-            stamped = self._stamp(leaflet, page)
-            slotted = leaflet.slotted[page.height]
-        except Exception:  # anything unexpected: render in full
-            return
-        slot = (slotted.page_index, slotted.left, slotted.top, leaflet.width, page.height)
-        leaflet.stamping = tag_outline(stamped.data) == tag_outline(full.data) and looks_the_same(
-            stamped.data, full.data, slot
-        )
-
-    def _stamp(self, leaflet: SharedLeaflet, page: PanelPage):
-        from .render import RenderedPDF
-
-        slotted = leaflet.slotted.get(page.height)
-        if slotted is None:
-            handout = slotted_handout(leaflet.context, page.height)
-            slotted = SlottedLeaflet(render_handout(handout, leaflet.context.clinic))
-            if len(leaflet.slotted) >= KEPT_HEIGHTS:
-                leaflet.slotted.pop(next(iter(leaflet.slotted)))
-        leaflet.slotted[page.height] = leaflet.slotted.pop(page.height, slotted)  # latest last
-        data = slotted.stamp(page)
-        return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors)
-
-
-def tag_outline(pdf: bytes) -> list[tuple[str, ...]]:
-    """Every structure element in reading order, with each of its keys but the links."""
-    import pikepdf
-
-    outline = []
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        waiting = _kids(document.Root.StructTreeRoot)[::-1]
-        while waiting:
-            element = waiting.pop()
-            if isinstance(element, int) or "/S" not in element:
-                continue
-            keys = sorted(set(element.keys()) - {"/P", "/K", "/Pg"})
-            outline.append((str(element.S), *keys, str(element.get("/Alt", ""))))
-            waiting.extend(_kids(element)[::-1])
-    return outline
-
-
-def looks_the_same(
-    first: bytes, second: bytes, slot: tuple | None = None, dpi: int = 36, tolerance: float = 0.25
-) -> bool:
-    """Same pages, characters in the same places, near-identical colours.
-
-    ``slot`` (page, left, top, width, height in CSS pixels) is compared closely too: a
-    panel is small beside its page.
-    """
-    import pypdfium2
-
-    one, two = pypdfium2.PdfDocument(first), pypdfium2.PdfDocument(second)
-    try:
-        if len(one) != len(two):
-            return False
-        for index, (page_one, page_two) in enumerate(zip(one, two, strict=True)):
-            if page_one.get_size() != page_two.get_size():
-                return False
-            # Characters are compared by place, not by code or order: the code a shaped
-            # Arabic glyph reads back as depends on where WeasyPrint first met the glyph.
-            text_one, text_two = page_one.get_textpage(), page_two.get_textpage()
-            boxes_one, boxes_two = _character_boxes(text_one), _character_boxes(text_two)
-            if len(boxes_one) != len(boxes_two):
-                return False
-            for box_one, box_two in zip(boxes_one, boxes_two, strict=True):
-                if max(abs(a - b) for a, b in zip(box_one, box_two, strict=True)) > tolerance:
-                    return False
-            if _differing_share(page_one, page_two, dpi) > 1 / 2000:
-                return False
-            if slot and slot[0] == index:
-                _, left, top, width, height = slot
-                area = (left, top, left + width, top + height)
-                if _differing_share(page_one, page_two, 150, area) > 1 / 500:
-                    return False
-        return True
-    finally:
-        one.close()
-        two.close()
-
-
-def _differing_share(page_one, page_two, dpi: int, area: tuple | None = None) -> float:
-    """Share of pixels (of ``area``, in CSS pixels, if given) whose colour differs."""
-    from PIL import ImageChops
-
-    images = [page.render(scale=dpi / 72).to_pil().convert("RGB") for page in (page_one, page_two)]
-    if area is not None:
-        scale = dpi / 96
-        images = [image.crop(tuple(round(edge * scale) for edge in area)) for image in images]
-    difference = ImageChops.difference(*images).convert("L").point(lambda value: value > 24)
-    return difference.histogram()[1] / max(1, images[0].width * images[0].height)
-
-
-def _character_boxes(text_page) -> list[tuple[float, ...]]:
-    boxes = [text_page.get_charbox(index) for index in range(text_page.count_chars())]
-    return sorted(boxes, key=lambda box: (round(box[1]), round(box[0]), box))

@@ -18,7 +18,7 @@ from ..mail import can_send
 from ..paths import data_folder
 from . import api, auth, brand, pages
 from .auth import LOOPBACK_NAMES, TOKEN_VARIABLE, check_token, signed_in
-from .leaflets import LeafletMaker
+from .pool import LeafletPool
 from .previews import PreviewStore
 from .state import WebState, clinic
 
@@ -35,12 +35,15 @@ def create_app(
     token: str | None = None,
     cache_dir: Path | None = None,
     workers: int | None = None,
+    prepare: bool = True,
 ) -> Flask:
     """The web app for the clinic kit at ``clinic_dir`` (the demo clinic when None).
 
     ``token`` is the access code every request must carry (default: the
     ``HANDOUTS_WEB_TOKEN`` environment variable; none means open to this computer).
     ``cache_dir`` keeps rendered non-personal leaflets (default: the data folder).
+    ``prepare`` has the workers ready every treatment's leaflet for stamping as they
+    start, and again after a kit change (tests that do not time copies turn it off).
     """
     kit_dir = load_clinic(clinic_dir).kit_dir  # a broken clinic.yaml stops here, clearly
     if token is None:
@@ -60,7 +63,7 @@ def create_app(
         TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
     )
     app.extensions["handouts_sessions"] = set()
-    maker = LeafletMaker(kit_dir, cache_dir or data_folder() / "cache", workers)
+    maker = LeafletPool(kit_dir, cache_dir or data_folder() / "cache", workers, prepare=prepare)
     app.extensions["handouts"] = WebState(kit_dir, maker, PreviewStore())
     CSRFProtect(app)
     for module in (auth, brand, pages, api):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..catalogue import treatment_catalogue
+from ..errors import HandoutsError
 from ..history import record_leaflets
-from .leaflets import BadRequest, RenderFailed, TooLongForLayout, UnknownTreatment, read_request
+from .leaflets import read_request
 from .pages import pdf_response
 from .state import clinic, state
 
@@ -50,17 +51,12 @@ def leaflet():
         known = ", ".join(sorted(LEAFLET_PARAMETERS))
         return _error(400, f"{unknown[0][:40]}: unknown parameter; use {known}")
     try:
-        leaflet_request = read_request(values, clinic())
-    except UnknownTreatment as error:
-        return _error(404, str(error))
-    except BadRequest as error:
-        return _error(400, str(error))
-    try:
-        made = state().maker.make(leaflet_request, previews=False)
-    except TooLongForLayout as error:
-        return _error(422, f"{error}; try layout=leaflet or bigger paper")
-    except RenderFailed as error:
-        return _error(500, f"the clinic kit cannot make this leaflet: {error}")
+        made = state().maker.make(read_request(values, clinic()), previews=False)
+    except HandoutsError as error:
+        message = error.message
+        if error.http_status == 500:
+            message = f"the clinic kit cannot make this leaflet: {message}"
+        return _error(error.http_status, message)
     if request.method == "GET":  # a HEAD request hands nothing over
         record_leaflets(clinic(), [made.record])
     return pdf_response(made.pdf, made.file_name, inline=request.args.get("download") != "1")

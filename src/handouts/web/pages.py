@@ -19,31 +19,22 @@ from flask import (
     url_for,
 )
 
-from ..batch import AppointmentRow
+from ..appointment_csv import AppointmentRow
 from ..catalogue import treatment_catalogue
-from ..choices import PAPER_NAMES, PAPERS
+from ..choices import LAYOUT_INFO, PAPER_CHOICES, PAPER_NAMES, PAPERS
 from ..config import EMAIL, Clinic, primary_language
-from ..errors import HandoutsError
+from ..errors import DoesNotFit, HandoutsError, InputError
 from ..history import leaflet_history, record_leaflets
 from ..labels import label_languages
 from ..mail import can_send, email_leaflet
+from ..request import LeafletRequest
 from ..templating import template_folders
-from .leaflets import (
-    LAYOUTS,
-    BadRequest,
-    LeafletRequest,
-    RenderFailed,
-    TooLongForLayout,
-    UnknownTreatment,
-    read_request,
-)
+from .leaflets import read_request
 from .previews import Preview
 from .state import clinic, state
 
 blueprint = Blueprint("pages", __name__)
 
-PAPER_CHOICES = {**PAPER_NAMES, "a5": "A5 (half of A4)"}
-"""Paper sizes as the form offers them."""
 HISTORY_ROWS = 100
 MAX_EMAIL_LENGTH = 254
 CHANNEL_NAMES = {"build": "Built", "batch": "Batch", "email": "Email", "web": "Web app"}
@@ -73,7 +64,7 @@ def _form_page(
         treatments=treatment_catalogue(current.kit_dir),
         languages=language_choices(current),
         papers=[(paper, PAPER_CHOICES[paper]) for paper in PAPERS],
-        layouts=list(LAYOUTS.items()),
+        layouts=[(name, f"{info.name} ({info.detail})") for name, info in LAYOUT_INFO.items()],
         chosen=set(values.get("treatment", [])),
         value=lambda name, default="": (values.get(name) or [default])[0],
         error=error,
@@ -113,22 +104,23 @@ def make_preview():
     try:
         leaflet_request = read_request(values, clinic())
         if email and (len(email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(email)):
-            raise BadRequest(f"email: {email[:60]!r} is not an email address")
+            raise InputError(f"email: {email[:60]!r} is not an email address")
         leaflet = state().maker.make(leaflet_request)
-    except (BadRequest, UnknownTreatment) as error:
-        field = str(error).split(":", 1)[0]
-        return _form_page(values, _sentence(str(error)), field), 400
-    except TooLongForLayout:
-        layout = LAYOUTS[leaflet_request.layout].split(" (")[0].lower()
+    except DoesNotFit as error:
+        layout = LAYOUT_INFO[leaflet_request.layout].name.lower()
         paper = PAPER_NAMES[leaflet_request.paper]
         message = (
             f"The text is too long for {'an' if layout[0] in 'aeiou' else 'a'} {layout} on {paper} "
             "paper. "
             "Choose bigger paper or the leaflet layout."
         )
-        return _form_page(values, message, "layout"), 422
-    except RenderFailed as error:
-        return _form_page(values, f"This leaflet could not be made: {error}"), 500
+        return _form_page(values, message, "layout"), error.http_status
+    except HandoutsError as error:
+        if error.http_status == 500:
+            message = f"This leaflet could not be made: {error.message}"
+            return _form_page(values, message), 500
+        field = error.message.split(":", 1)[0]
+        return _form_page(values, _sentence(error.message), field), 400
     preview_id = state().previews.add(leaflet_request, leaflet, email)
     return redirect(url_for("pages.preview", preview_id=preview_id), code=303)
 
@@ -168,7 +160,7 @@ def _description(request_: LeafletRequest, pages: int) -> list[str]:
     facts.append(names.get(request_.language, request_.language))
     facts.append(PAPER_NAMES[request_.paper])
     if request_.layout != "leaflet":
-        facts.append(LAYOUTS[request_.layout].split(" (")[0])
+        facts.append(LAYOUT_INFO[request_.layout].name)
     if request_.large_print:
         facts.append("Large print")
     facts.append(f"{pages} page{'s' if pages != 1 else ''}")

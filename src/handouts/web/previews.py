@@ -13,7 +13,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .leaflets import LeafletRequest, RenderedLeaflet
+from ..request import LeafletRequest
+from .leaflets import RenderedLeaflet
 
 KEEP_SECONDS = 2 * 60 * 60
 MAX_KEPT = 200

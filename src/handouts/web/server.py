@@ -38,7 +38,7 @@ def serve(clinic_dir: Path | None, host: str, port: int, announce=print) -> None
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop: stop cleanly
     try:
-        maker.warm_up()
+        maker.start()
         shown = f"[{host}]" if ":" in host else host
         announce(f"Leaflets for reception: http://{shown}:{port}/  (press Ctrl+C to stop)")
         server.run()  # returns on Ctrl+C

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app, g
 
 from ..config import Clinic, load_clinic
-from .leaflets import LeafletMaker
+from .pool import LeafletPool
 from .previews import PreviewStore
 
 
@@ -17,7 +17,7 @@ class WebState:
     """One running app's clinic kit, leaflet maker and recent previews."""
 
     kit_dir: Path
-    maker: LeafletMaker
+    maker: LeafletPool
     previews: PreviewStore
 
 
