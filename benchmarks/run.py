@@ -1,27 +1,35 @@
 """How fast handouts is, against a plain WeasyPrint render of the same leaflet, in one run.
 
-    python benchmarks/run.py [--rows 200] [--memory-rows 1000] [--repeat 7]
+    python benchmarks/run.py [--rows 200] [--memory-rows 1000] [--repeat 7] [--previews 20]
 
 Prints per-copy median and p90 for: (a) a naive baseline, a fresh
 ``weasyprint.HTML(string=...).write_pdf()`` per personal copy in one process;
 (b) ``handouts batch`` with ``--jobs 1`` and with the default jobs; (c) the web app's
 second request for a cached non-personal leaflet; (d) cold ``handouts list``, ``check``
-and ``build``, beside cold ``python -c "import weasyprint"``. Then the ratios the targets
-are stated in, and the peak memory of a whole ``handouts batch`` process tree.
+and ``build``, beside cold ``python -c "import weasyprint"``; (e) the web app's personal
+preview page under a real waitress server, from the first request after the workers have
+prepared. Then the ratios the targets are stated in, and the peak memory of a whole
+``handouts batch`` process tree.
 Needs the test extras (``pip install ".[test]"``) and psutil for the memory figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import http.cookiejar
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -142,6 +150,117 @@ def cached_web_request(repeat: int) -> list[float]:
     return times
 
 
+PREVIEW_PATIENTS = [
+    "Bo Li",
+    "Chloé Dubois",
+    "Amira Haddad",
+    "Siobhán Ní Bhriain",
+    "Zoë Ng",
+    "Dmitri Ivanov",
+    "María José Fernández-Castañeda",
+    "Björn Ångström",
+    "Eilidh MacLeod",
+    "Anne-Marie Charlotte Beaumont-Delacroix",
+    "Farah Khan",
+    "Giulia Rossi",
+    "François Lefèvre",
+    "Hamza Ali",
+    "Inês Gonçalves da Costa",
+    "Jo",
+    "Kaitlyn O'Donoghue-Fitzgerald",
+    "Léa Müller",
+    "Noor Rahman",
+    "Ólafur Þórsson",
+    "Renée Zoé Clémence Saint-Exupéry",
+]
+"""The personal previews' patients: the first one after start, then the others."""
+PREPARE_TIMEOUT = 120.0
+
+
+def personal_web_previews(count: int) -> tuple[float, float, list[float]]:
+    """(e) The reception app's personal preview, under a real waitress server.
+
+    Starts the app fresh (its own cache folder, the temporary data folder), starts its
+    workers and waits until they have prepared the kit's leaflets for stamping. Each
+    preview is timed from the form's POST /preview, through the 303 redirect to GET
+    /leaflets/<id>, to the last of the page images that page links to. Returns the
+    preparing time, the first preview's time, and the ``count`` later previews' times.
+    """
+    import waitress
+
+    from handouts.config import load_clinic
+    from handouts.web import create_app
+
+    clinic = load_clinic()
+    with tempfile.TemporaryDirectory() as cache:
+        app = create_app(cache_dir=Path(cache))
+        maker = app.extensions["handouts"].maker
+        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+
+        def serve() -> None:
+            try:
+                server.run()
+            except OSError as error:  # the socket closed under the loop at the end
+                if error.errno != errno.EBADF:
+                    raise
+
+        try:
+            started = time.perf_counter()
+            maker.start()
+            while not maker.prepared:
+                if time.perf_counter() - started > PREPARE_TIMEOUT:
+                    raise SystemExit(
+                        f"the web app's workers did not prepare in {PREPARE_TIMEOUT:.0f} s"
+                    )
+                time.sleep(0.05)
+            preparing = time.perf_counter() - started
+            print(f"    workers prepared in {preparing:.1f} s", file=sys.stderr, flush=True)
+            threading.Thread(target=serve, daemon=True).start()
+            base = f"http://127.0.0.1:{server.effective_port}"
+            browser = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+            )
+            with browser.open(base + "/", timeout=60) as response:
+                form_page = response.read().decode()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form_page).group(1)
+            times = []
+            for index in range(count + 1):
+                patient = PREVIEW_PATIENTS[index % len(PREVIEW_PATIENTS)]
+                form = {
+                    "csrf_token": token,
+                    "treatment": TREATMENT,
+                    "lang": clinic.language,
+                    "paper": clinic.paper,
+                    "layout": "leaflet",
+                    "patient": patient if index < len(PREVIEW_PATIENTS) else f"{patient} {index}",
+                    "date": (date(2026, 12, 1) + timedelta(days=index % 60)).isoformat(),
+                    "time": f"{9 + index % 8:02d}:{15 * (index % 4):02d}",
+                    "practitioner": "Dr Priya Shah",
+                }
+                body = urllib.parse.urlencode(form).encode()
+                began = time.perf_counter()
+                # urllib follows the 303 to GET /leaflets/<id>, as a browser does
+                with browser.open(base + "/preview", data=body, timeout=120) as response:
+                    page = response.read().decode()
+                    page_url = response.url
+                links = re.findall(r'src="(/leaflets/[^"]+/page-\d+\.png)"', page)
+                images = list(dict.fromkeys(links))
+                sizes = []
+                for image in images:
+                    with browser.open(base + image, timeout=60) as response:
+                        sizes.append(len(response.read()))
+                times.append(time.perf_counter() - began)
+                if "/leaflets/" not in page_url or not images or not all(sizes):
+                    raise SystemExit(f"preview for {patient!r} did not come back: {page_url}")
+        finally:
+            deadline = time.perf_counter() + 5
+            while server.active_channels and time.perf_counter() < deadline:
+                time.sleep(0.05)  # let the last response's thread finish before closing
+            server.close()
+            maker.close()
+    return preparing, times[0], times[1:]
+
+
 def cold(command: list[str], repeat: int, cwd: Path) -> list[float]:
     """(d) A fresh process each time, as someone at a terminal would run it."""
     times = []
@@ -182,12 +301,15 @@ def main(argv: list[str] | None = None) -> None:
         "--memory-rows", type=int, default=1000, help="rows for the memory figure (0: skip)"
     )
     parser.add_argument("--repeat", type=int, default=7, help="runs of each cold command")
+    parser.add_argument(
+        "--previews", type=int, default=20, help="personal web previews after the first"
+    )
     options = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
-    os.environ.setdefault("HANDOUTS_HOME", str(work / "home"))
+    os.environ["HANDOUTS_HOME"] = str(work / "home")  # no history or cache of the user's
     csv_path = write_csv(work / "appointments.csv", options.rows)
     handouts = handouts_command()
-    results: dict[str, tuple[float, float]] = {}
+    results: dict[str, tuple[float, float | None]] = {}
 
     def measure(label: str, run: Callable[[], list[float]]) -> None:
         print(f"  measuring {label} ...", file=sys.stderr, flush=True)
@@ -218,6 +340,10 @@ def main(argv: list[str] | None = None) -> None:
             [*handouts, "build", TREATMENT, "-o", str(work / "b.pdf")], options.repeat, work
         ),
     )
+    print("  measuring (e) web personal previews ...", file=sys.stderr, flush=True)
+    preparing, first_preview, later_previews = personal_web_previews(options.previews)
+    results["(e) web personal preview, 1st"] = (first_preview * 1000, None)
+    results[f"(e) web personal preview, next {options.previews}"] = summary(later_previews)
     memory = None
     if options.memory_rows:
         print("  measuring batch memory ...", file=sys.stderr, flush=True)
@@ -231,9 +357,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"\n{'measure':<36} {'median ms':>10} {'p90 ms':>10}")
     for label, (median, p90) in results.items():
-        print(f"{label:<36} {median:>10.1f} {p90:>10.1f}")
+        print(f"{label:<36} {median:>10.1f} {'' if p90 is None else f'{p90:.1f}':>10}")
     for label, total in totals.items():
         print(f"{label.replace(', per copy', ', whole run'):<36} {total * 1000:>10.0f}")
+    print(f"{'(e) web app start until prepared':<36} {preparing * 1000:>10.0f}")
 
     baseline = results["(a) naive WeasyPrint, per copy"][0]
     weasy = results["(d) import weasyprint, cold"][0]
@@ -255,6 +382,18 @@ def main(argv: list[str] | None = None) -> None:
             results["(c) web app, cached leaflet"][0] / baseline,
             "<= 1/20",
             1 / 20,
+        ),
+        (
+            "web personal preview median / naive",
+            results[f"(e) web personal preview, next {options.previews}"][0] / baseline,
+            "<= 1/2",
+            1 / 2,
+        ),
+        (
+            "web personal preview 1st / naive",
+            results["(e) web personal preview, 1st"][0] / baseline,
+            "(no target)",
+            None,
         ),
         (
             "cold list / cold import weasyprint",
