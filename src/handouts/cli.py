@@ -343,10 +343,17 @@ def email(
             f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
             f"to {outbox}."
         )
+    for row, reason in report.duplicates:
+        click.echo(f"  row {row}: {reason}", err=True)
     if report.problems:
         click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
         for row, reason in report.problems:
             click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
+        by_reason = report.summary_by_reason()
+        if len(by_reason) < len(report.problems):
+            click.echo("By reason:", err=True)
+            for reason, count in by_reason.items():
+                click.echo(f"  {count} × {reason}", err=True)
         context.exit(1)
 
 

@@ -13,25 +13,19 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Literal
-
-from babel.dates import format_date
-from babel.lists import format_list
 
 from . import smtp
 from .appointment_csv import AppointmentRow, read_appointments
 from .atomic import save_file, write_atomically
-from .config import Clinic, load_clinic, primary_language
+from .config import Clinic, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, now, record_leaflets
-from .labels import load_labels
 from .leaflet import leaflet_maker
-from .panel import appointment_panel
+from .letters import compose
 from .smtp import NOT_MADE, Mailer, NotSent, ServerDown, send_letter
-from .templating import render_template, template_folders
 
 Kind = Literal["leaflet", "precare", "aftercare"]
 AFTERCARE_DAYS = 3
@@ -62,6 +56,8 @@ class EmailReport:
     already_sent: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
     """(row, reason) for every appointment not sent (or not written); row 0: no row."""
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    """(row, reason) for rows that repeat an earlier row exactly: sent once, not again."""
     causes: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
     """What each problem is counted as in ``summary_by_reason``."""
 
@@ -115,67 +111,6 @@ def _letter_key(row: AppointmentRow, kind: Kind, day: date | None = None) -> str
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def compose(
-    clinic: Clinic,
-    letter: Letter,
-    pdf: bytes,
-    file_name: str,
-    message_id: str,
-    today: date | None = None,
-) -> EmailMessage:
-    """The email for ``letter``: plain text and HTML from templates, the leaflet attached.
-
-    ``today`` is the day it goes (default: today), so an aftercare letter can say
-    when the visit was: ``days_since_visit`` (0 today, 1 yesterday) and ``visit_date``.
-    """
-    row = letter.row
-    language = row.language or clinic.language
-    locale = language.replace("-", "_")
-    visit = row.appointment.date
-    speaking = clinic.in_language(language)
-    labels = load_labels(template_folders(clinic), primary_language(language))
-    panel = appointment_panel(row.appointment, speaking, labels, language)
-    library = ContentLibrary(clinic.kit_dir)
-    titles = [
-        _in_sentence(library.treatment(slug, primary_language(language)).meta.title)
-        for slug in row.treatments
-    ]
-    context = {
-        "clinic": speaking,
-        "kind": letter.kind,
-        "language": language,
-        "patient": row.appointment.patient,
-        "treatments": format_list(titles, locale=locale),
-        "when": panel.when,
-        "practitioner": panel.practitioner,
-        "days_since_visit": ((today or date.today()) - visit).days if visit else None,
-        "visit_date": format_date(visit, format="full", locale=locale) if visit else None,
-    }
-    sender = clinic.mail.from_address or clinic.email
-    message = EmailMessage()
-
-    def render(name: str) -> str:
-        return render_template(clinic, _email_template(clinic, name, language), context)
-
-    message["Subject"] = " ".join(render("subject.txt").split())
-    message["From"] = f"{clinic.name} <{sender}>"
-    message["To"] = row.email
-    if clinic.mail.reply_to:
-        message["Reply-To"] = clinic.mail.reply_to
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = message_id
-    message.set_content(render("body.txt"))
-    message.add_alternative(render("body.html"), subtype="html")
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=file_name)
-    return message
-
-
-def _in_sentence(title: str) -> str:
-    """A title as it reads mid-sentence: "Chemical peel" -> "chemical peel", "PRP ..." kept."""
-    first = title.split(" ", 1)[0]
-    return title if first.isupper() else title[:1].lower() + title[1:]
-
-
 def _unused_name(path: Path, taken: set[Path]) -> Path:
     """``path``, or ``path`` with -2, -3... when this run already wrote a file of that name."""
     candidate, number = path, 1
@@ -202,15 +137,6 @@ class _Leaflets:
         return target, leaflet.pdf, leaflet.record
 
 
-def _email_template(clinic: Clinic, name: str, language: str) -> str:
-    """``email/<name>`` in the letter's language (``body.es.txt``), else the default one."""
-    stem, suffix = name.rsplit(".", 1)
-    translated = f"email/{stem}.{primary_language(language)}.{suffix}"
-    if any((folder / translated).is_file() for folder in template_folders(clinic)):
-        return translated
-    return f"email/{name}"
-
-
 def can_send(clinic: Clinic) -> bool:
     """True when clinic.yaml names a mail server and a From address."""
     return bool(clinic.mail.host and (clinic.mail.from_address or clinic.email))
@@ -233,11 +159,14 @@ def run_email(
     if send and not can_send(clinic):
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
     if not send and outbox is None:
-        raise HandoutsError("choose --send or --outbox DIR")
+        raise HandoutsError("nothing to do: send the letters, or name a folder to write them to")
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
     report = EmailReport()
     for problem in problems:
-        report.not_sent(problem.row, problem.reason, BAD_ROW)
+        if problem.duplicate:
+            report.duplicates.append((problem.row, problem.reason))
+        else:
+            report.not_sent(problem.row, problem.reason, BAD_ROW)
     leaflet_dir = leaflet_dir or (outbox or Path.cwd()) / "leaflets"
     run = _Run(clinic, report, Mailer(clinic) if send else None, outbox, _Leaflets(leaflet_dir))
     run.today = today
