@@ -662,3 +662,43 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
         assert server.stdout.read() == "Stopped.\n"
+
+
+def test_workers_prepare_every_leaflet_at_start_and_after_a_kit_change(clinic_kit, tmp_path):
+    """The first patient of the day is stamped like the tenth, and so after a kit edit."""
+    kit = clinic_kit(base="demo")
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1)
+    pool = app.extensions["handouts"].maker
+    client = app.test_client()
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 180
+        while pool.preparations < count:
+            assert time.monotonic() < deadline, "the workers never got the leaflets ready"
+            time.sleep(0.5)
+
+    def first_copy_is_stamped(treatment: str, name: str) -> bool:
+        response = make_preview(client, treatment=treatment, patient=name, date="2026-12-03")
+        preview_id = response.headers["Location"].rsplit("/", 1)[-1]
+        pdf = client.get(f"/leaflets/{preview_id}/leaflet.pdf").data
+        return any(key.startswith("/Panel") for key in xobjects(pdf))
+
+    try:
+        pool.start()
+        wait_for(1)
+        assert first_copy_is_stamped("chemical-peel", "Ann Lee")
+        assert first_copy_is_stamped("microneedling", "Amira Haddad")
+        (kit / "clinic.yaml").write_text(
+            (kit / "clinic.yaml").read_text().replace("Northbank", "Riverside"), encoding="utf-8"
+        )
+        wait_for(2)
+        assert first_copy_is_stamped("dermaplaning", "Sam Lee")
+    finally:
+        pool.close()
+
+
+def xobjects(pdf: bytes) -> list[str]:
+    """Names of the pictures and forms drawn on a PDF's first page."""
+    from pdfcheck import reader
+
+    return list(reader(pdf).pages[0]["/Resources"].get("/XObject", {}).keys())

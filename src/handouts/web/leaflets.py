@@ -138,7 +138,7 @@ def _page_images(pdf: bytes) -> tuple[bytes, ...]:
 def start_web_worker(kit_dir: Path, prepared) -> None:
     """In a new worker: stop with the server, and prepare the kit's leaflets for stamping.
 
-    ``prepared`` is a shared counter: each worker adds one when its leaflets are ready
+    ``prepared`` is a shared counter: each worker adds one each time its leaflets are ready
     (None: prepare nothing, each leaflet gets ready on its first copies).
     """
     from ..workers import start_worker
@@ -163,9 +163,8 @@ def _keep_prepared(kit_dir: Path, prepared) -> None:
         current = kit_fingerprint(kit_dir)
         if current != done_for:
             _prepare_all(kit_dir)
-            if done_for is None:
-                with prepared.get_lock():
-                    prepared.value += 1
+            with prepared.get_lock():
+                prepared.value += 1
             done_for = current
         sleep(WARM_CHECK_SECONDS)
 

@@ -73,8 +73,14 @@ class LeafletPool:
 
     @property
     def prepared(self) -> bool:
-        """True once every worker started so far has prepared the kit's leaflets."""
+        """True once every worker has prepared the kit's leaflets."""
         return self._prepared.value >= self.workers
+
+    @property
+    def preparations(self) -> int:
+        """How many times a worker has finished preparing the kit's leaflets (a kit change
+        makes each worker prepare again)."""
+        return self._prepared.value
 
     def close(self) -> None:
         with self._lock:
