@@ -61,8 +61,8 @@ def test_server_down_fails_clearly_then_the_next_run_sends_everything_once(
         "  row 3: not sent: the mail server could not be reached; run again later",
         "  row 4: no email address; print the leaflet instead",
         "By reason:",
-        "  2 × not sent: the mail server could not be reached; run again later",
-        "  1 × no email address; print the leaflet instead",
+        "  2: not sent: the mail server could not be reached; run again later",
+        "  1: no email address; print the leaflet instead",
     ]
     with SmtpServer(port, certificate) as inbox:
         up = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])

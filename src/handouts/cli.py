@@ -353,7 +353,7 @@ def email(
         if len(by_reason) < len(report.problems):
             click.echo("By reason:", err=True)
             for reason, count in by_reason.items():
-                click.echo(f"  {count} × {reason}", err=True)
+                click.echo(f"  {count}: {reason}", err=True)
         context.exit(1)
 
 
