@@ -10,49 +10,15 @@ from pathlib import Path
 
 import click
 
-from .choices import LAYOUTS, PAPER_NAMES, PAPERS
+from .choices import PAPER_NAMES, PAPERS
+from .cli_options import TypedValue, clinic_option, large_print_option, layout_option
+from .cli_reports import (
+    print_batch_report,
+    print_check_report,
+    print_email_report,
+    progress_bar,
+)
 from .errors import HandoutsError, HandoutsWarning
-
-
-class TypedValue(click.ParamType):
-    """A value read by ``handouts.inputs``, so the command line takes what the CSV, the web
-    form and the API take, and words a mistake as they do."""
-
-    def __init__(self, parser: str, metavar: str) -> None:
-        self.parser, self.metavar, self.name = parser, metavar, parser.removeprefix("parse_")
-
-    def get_metavar(self, param, ctx=None) -> str:  # click 8.1 and 8.2 signatures
-        return self.metavar
-
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str):
-            return value
-        from . import inputs  # loads the schema: only when a value is given
-        from .errors import InputError
-
-        try:
-            return getattr(inputs, self.parser)(value)
-        except InputError as error:
-            self.fail(error.problem, param, ctx)
-
-
-layout_option = click.option(
-    "--layout",
-    type=TypedValue("parse_layout", f"[{'|'.join(LAYOUTS)}]"),
-    default="leaflet",
-    show_default=True,
-    help="leaflet: the full leaflet; card: one page of aftercare and when to call; "
-    "trifold: one sheet folded in three.",
-)
-large_print_option = click.option(
-    "--large-print", is_flag=True, help="Body text 16pt at 1.5 spacing, one column (more pages)."
-)
-clinic_option = click.option(
-    "--clinic",
-    "clinic_dir",
-    type=click.Path(path_type=Path),
-    help="Clinic kit folder (default: the built-in demo clinic).",
-)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -190,30 +156,8 @@ def check(
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_report(report)
+        print_check_report(report)
     context.exit(report.exit_code(strict))
-
-
-def _print_report(report) -> None:
-    if report.clinic is None:
-        click.echo("The clinic kit cannot be used until clinic.yaml is fixed:")
-    else:
-        treatments = f"{report.treatments} treatment{'s' if report.treatments != 1 else ''}"
-        click.echo(f"Checked {report.clinic}: {treatments}, {report.blocks} sections.")
-    width = min(max((len(finding.subject) for finding in report.findings), default=0), 32)
-    for finding in report.findings:
-        label = click.style(
-            f"{finding.severity.upper():<8}",
-            fg="red" if finding.severity == "error" else "yellow",
-            bold=True,
-        )
-        click.echo(f"{label} {finding.subject:<{width}}  {finding.problem}")
-    if not report.findings:
-        click.secho("Everything is in order: nothing to review.", fg="green")
-        return
-    errors = f"{report.errors} error{'s' if report.errors != 1 else ''}"
-    warnings_ = f"{report.warnings} warning{'s' if report.warnings != 1 else ''}"
-    click.echo(f"{errors}, {warnings_}.")
 
 
 @cli.command()
@@ -262,41 +206,10 @@ def batch(
 
     with interrupt_on_sigterm():
         report = run_batch(
-            appointments, clinic_dir, output_dir, jobs, _progress_bar, layout, large_print
+            appointments, clinic_dir, output_dir, jobs, progress_bar, layout, large_print
         )
-    for note in report.notes:
-        click.secho(f"Warning: {note}", fg="yellow", err=True)
-    click.echo(_batch_summary(report, output_dir))
-    for problem in report.problems:
-        if problem.duplicate:
-            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
-    if report.failed:
-        count = len(report.failed)
-        click.secho(
-            f"{count} row{'s' if count != 1 else ''} could not be made:", fg="red", err=True
-        )
-        for problem in report.failed:
-            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+    if print_batch_report(report, output_dir):
         context.exit(1)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _batch_summary(report, output_dir: Path) -> str:
-    """``Made 12 leaflets in leaflets (11 stamped, 1 rendered in full; 3 already up to date).``"""
-    made = len(report.made)
-    details = []
-    if made:
-        details.append(f"{report.stamped} stamped, {made - report.stamped} rendered in full")
-    if report.up_to_date:
-        details.append(f"{len(report.up_to_date)} already up to date")
-    duplicates = sum(problem.duplicate for problem in report.problems)
-    if duplicates:
-        details.append(f"{_plural(duplicates, 'duplicate row')} made once")
-    shown = f" ({'; '.join(details)})" if details else ""
-    return f"Made {_plural(made, 'leaflet')} in {output_dir}{shown}."
 
 
 @cli.command()
@@ -335,35 +248,8 @@ def email(
         raise click.UsageError("choose one of --send or --outbox DIR")
     day = (today or date.today()) if due else None
     report = run_email(appointments, clinic_dir, send, outbox, day)
-    if send:
-        already = f" ({report.already_sent} sent before)" if report.already_sent else ""
-        click.echo(f"Sent {len(report.sent)} email{'s' if len(report.sent) != 1 else ''}{already}.")
-    else:
-        click.echo(
-            f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
-            f"to {outbox}."
-        )
-    for row, reason in report.duplicates:
-        click.echo(f"  row {row}: {reason}", err=True)
-    if report.problems:
-        click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
-        for row, reason in report.problems:
-            click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
-        by_reason = report.summary_by_reason()
-        if len(by_reason) < len(report.problems):
-            click.echo("By reason:", err=True)
-            for reason, count in by_reason.items():
-                click.echo(f"  {count}: {reason}", err=True)
+    if print_email_report(report, outbox):
         context.exit(1)
-
-
-def _progress_bar(results, count: int):
-    """A progress bar on a terminal; nothing in a pipe or a log."""
-    if not sys.stderr.isatty():
-        yield from results
-        return
-    with click.progressbar(results, length=count, label="Making leaflets", file=sys.stderr) as bar:
-        yield from bar
 
 
 @cli.command()

@@ -1,0 +1,103 @@
+"""What the ``handouts`` commands print: summaries, problems by row, a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def print_check_report(report) -> None:
+    """What `handouts check` found, one line a finding, and the count."""
+    if report.clinic is None:
+        click.echo("The clinic kit cannot be used until clinic.yaml is fixed:")
+    else:
+        treatments = f"{report.treatments} treatment{'s' if report.treatments != 1 else ''}"
+        click.echo(f"Checked {report.clinic}: {treatments}, {report.blocks} sections.")
+    width = min(max((len(finding.subject) for finding in report.findings), default=0), 32)
+    for finding in report.findings:
+        label = click.style(
+            f"{finding.severity.upper():<8}",
+            fg="red" if finding.severity == "error" else "yellow",
+            bold=True,
+        )
+        click.echo(f"{label} {finding.subject:<{width}}  {finding.problem}")
+    if not report.findings:
+        click.secho("Everything is in order: nothing to review.", fg="green")
+        return
+    errors = f"{report.errors} error{'s' if report.errors != 1 else ''}"
+    warnings_ = f"{report.warnings} warning{'s' if report.warnings != 1 else ''}"
+    click.echo(f"{errors}, {warnings_}.")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def batch_summary(report, output_dir: Path) -> str:
+    """``Made 12 leaflets in leaflets (11 stamped, 1 rendered in full; 3 already up to date).``"""
+    made = len(report.made)
+    details = []
+    if made:
+        details.append(f"{report.stamped} stamped, {made - report.stamped} rendered in full")
+    if report.up_to_date:
+        details.append(f"{len(report.up_to_date)} already up to date")
+    duplicates = sum(problem.duplicate for problem in report.problems)
+    if duplicates:
+        details.append(f"{_plural(duplicates, 'duplicate row')} made once")
+    shown = f" ({'; '.join(details)})" if details else ""
+    return f"Made {_plural(made, 'leaflet')} in {output_dir}{shown}."
+
+
+def print_batch_report(report, output_dir: Path) -> bool:
+    """Say what a batch run made and what it could not; True when rows failed."""
+    for note in report.notes:
+        click.secho(f"Warning: {note}", fg="yellow", err=True)
+    click.echo(batch_summary(report, output_dir))
+    for problem in report.problems:
+        if problem.duplicate:
+            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+    if report.failed:
+        count = len(report.failed)
+        click.secho(
+            f"{count} row{'s' if count != 1 else ''} could not be made:", fg="red", err=True
+        )
+        for problem in report.failed:
+            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+        return True
+    return False
+
+
+def print_email_report(report, outbox: Path | None) -> bool:
+    """Say what an email run sent or wrote, and every letter not sent; True if any."""
+    if outbox is None:
+        already = f" ({report.already_sent} sent before)" if report.already_sent else ""
+        click.echo(f"Sent {len(report.sent)} email{'s' if len(report.sent) != 1 else ''}{already}.")
+    else:
+        click.echo(
+            f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
+            f"to {outbox}."
+        )
+    for row, reason in report.duplicates:
+        click.echo(f"  row {row}: {reason}", err=True)
+    if report.problems:
+        click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
+        for row, reason in report.problems:
+            click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
+        by_reason = report.summary_by_reason()
+        if len(by_reason) < len(report.problems):
+            click.echo("By reason:", err=True)
+            for reason, count in by_reason.items():
+                click.echo(f"  {count}: {reason}", err=True)
+        return True
+    return False
+
+
+def progress_bar(results, count: int):
+    """A progress bar on a terminal; nothing in a pipe or a log."""
+    if not sys.stderr.isatty():
+        yield from results
+        return
+    with click.progressbar(results, length=count, label="Making leaflets", file=sys.stderr) as bar:
+        yield from bar
