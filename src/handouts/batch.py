@@ -22,10 +22,12 @@ from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, latest_input_keys, record_leaflets
 from .paths import display_path
-from .workers import caught_notes, start_worker, stop_workers
+from .workers import caught_notes, held_signals, start_worker, stop_workers
 
 GROUP_SIZE = 16
 """Most rows a worker takes at a time."""
+RECORD_EVERY = 32
+"""Leaflets written between two saves of the history."""
 
 
 @dataclass
@@ -171,25 +173,40 @@ def run_batch(
     size = max(1, min(GROUP_SIZE, len(work) // (workers * 4)))
     groups = [work[start : start + size] for start in range(0, len(work), size)]
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_batch_worker)
+    futures = [pool.submit(_run_group, group) for group in groups]
+    outcomes = (outcome for future in futures for outcome in future.result())
     try:
-        outcomes = (outcome for group in pool.map(_run_group, groups) for outcome in group)
         for outcome in progress(outcomes, len(work)) if progress else outcomes:
-            _take(outcome, report, records)
+            with held_signals():
+                _take(outcome, report, records)
+                if len(records) >= RECORD_EVERY:  # a killed run loses few records
+                    record_leaflets(clinic, records)
+                    records.clear()
     except KeyboardInterrupt:
-        stop_workers(pool)
-        if records:
-            record_leaflets(clinic, records)
+        with held_signals(stop_after=False):
+            _stop(pool)
+            if records:
+                record_leaflets(clinic, records)
         left = len(work) - len(report.made) - len(report.up_to_date)
         raise Stopped(
             f"stopped: {len(report.made)} leaflets made, {left} not made; run the same "
             "command again to make the rest"
         ) from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    if records:
-        record_leaflets(clinic, records)
+    except BaseException:
+        _stop(pool)
+        raise
+    with held_signals():
+        pool.shutdown(wait=True)
+        if records:
+            record_leaflets(clinic, records)
     report.problems.sort(key=lambda problem: problem.row)
     return report
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers mid-leaflet, and let the pool mark what they never did."""
+    stop_workers(pool)
+    pool.shutdown(wait=True)  # no cancelling here: Python 3.11's pool thread would trip on it
 
 
 def _take(outcome: _Outcome, report: BatchReport, records: list[LeafletRecord]) -> None:

@@ -61,6 +61,33 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def held_signals(stop_after: bool = True) -> Iterator[None]:
+    """Finish the block before Ctrl+C or SIGTERM stops anything (a file and its record).
+
+    A stop asked for meanwhile is kept and raised as KeyboardInterrupt after the block;
+    with ``stop_after=False`` (the clean-up after a stop) it is let go.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    asked: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda number, frame: asked.append(number))
+        for number in STOP_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if asked and stop_after:
+        raise KeyboardInterrupt
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
 def caught_notes() -> Iterator[list[str]]:
     """Collect the warnings raised in the block as text, each once, to pass to the parent."""
     notes: list[str] = []
