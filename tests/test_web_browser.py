@@ -108,7 +108,11 @@ def test_reception_previews_and_downloads_a_named_patients_leaflet(server, page,
     expect(page.get_by_text("For Amira Haddad")).to_be_visible()
     pages = page.locator(".sheet img")
     expect(pages).to_have_count(2)
-    assert page.evaluate("[...document.images].every(image => image.naturalWidth > 0)")
+    # Every page image loads (the page is shown before its images have all arrived).
+    page.wait_for_function(
+        "[...document.images].every(image => image.complete && image.naturalWidth > 0)",
+        timeout=15_000,
+    )
     if os.environ.get("HANDOUTS_UPDATE_SCREENSHOTS"):
         page.screenshot(path=DOCS / "web-app-preview.png", full_page=True)
 
