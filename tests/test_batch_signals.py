@@ -238,40 +238,29 @@ def ctrl_c(process: subprocess.Popen) -> None:
     os.killpg(os.getpgid(process.pid), signal.SIGINT)
 
 
-def test_sigterm_stops_workers_and_keeps_finished_leaflets(appointments, tmp_path):
+@contextlib.contextmanager
+def running_batch(appointments, tmp_path):
+    """A batch run under way; whatever happens, nothing of it is left running after."""
     run = None
     try:
         run = start_batch(appointments, tmp_path)
-        stop_and_check(run, sigterm_to_batch)
-    finally:
-        kill_everything(run)
-
-
-def test_ctrl_c_to_the_process_group_stops_cleanly(appointments, tmp_path):
-    run = None
-    try:
-        run = start_batch(appointments, tmp_path)
-        stop_and_check(run, ctrl_c)
+        yield run
     finally:
         kill_everything(run)
 
 
 @pytest.mark.parametrize("send", [sigterm_to_batch, ctrl_c], ids=["sigterm", "ctrl-c"])
-def test_a_stop_is_told_in_one_clear_line(appointments, tmp_path, send):
-    """No "Exception in thread" traceback from the executor's manager thread on stderr."""
-    run = None
-    try:
-        run = start_batch(appointments, tmp_path)
+def test_a_stop_ends_every_worker_keeps_finished_leaflets_in_one_line(appointments, tmp_path, send):
+    """SIGTERM to the command, or Ctrl+C to its process group: the workers go, finished
+    leaflets stay whole and recorded, and stderr holds one clear line (no traceback from
+    the executor's manager thread)."""
+    with running_batch(appointments, tmp_path) as run:
         _, stderr = stop_and_check(run, send)
         assert_one_clear_line(stderr)
-    finally:
-        kill_everything(run)
 
 
 def test_running_again_after_a_stop_makes_the_rest(appointments, tmp_path):
-    run = None
-    try:
-        run = start_batch(appointments, tmp_path)
+    with running_batch(appointments, tmp_path) as run:
         before, _ = stop_and_check(run, sigterm_to_batch)
         again = subprocess.run(
             batch_command(appointments, run.output),
@@ -289,8 +278,6 @@ def test_running_again_after_a_stop_makes_the_rest(appointments, tmp_path):
         assert len(made) == ROWS
         assert sorted(path.name for path in run.output.iterdir()) == [p.name for p in made]
         assert_history_is(run.env, tmp_path, made)
-    finally:
-        kill_everything(run)
 
 
 def test_workers_exit_by_themselves_when_the_batch_is_killed(appointments, tmp_path):
