@@ -13,12 +13,12 @@ from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.history import (
     LeafletRecord,
-    claim_message,
     database_path,
     leaflet_history,
     now,
     record_leaflets,
 )
+from handouts.letter_log import claim_message
 from handouts.web import create_app
 
 PATIENTS = [

@@ -169,6 +169,9 @@ class MailSettings(BaseModel):
     reply_to: OptionalEmail = None
     precare_days: int = Field(default=3, ge=0, le=60)
     """With ``email --due``: how many days before the visit the pre-care leaflet goes out."""
+    timeout: int = Field(default=600, ge=5, le=3600)
+    """Seconds to wait for each answer from the server. RFC 5321 asks clients to wait up
+    to 10 minutes for the reply to a whole letter (servers may scan attachments first)."""
 
     @model_validator(mode="before")
     @classmethod

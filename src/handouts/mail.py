@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from . import smtp
+from . import letter_log, smtp
 from .appointment_csv import AppointmentRow, read_appointments
 from .atomic import save_file, write_atomically
 from .config import Clinic, load_clinic
@@ -190,7 +190,7 @@ def run_email(
 
 def _count_unsent(run: _Run, letters: list[Letter], cause: str) -> None:
     """Report the letters a run could not try, except those sent on an earlier run."""
-    sent = smtp.sent_before(run.clinic, [letter.key for letter in letters])
+    sent = letter_log.sent_before(run.clinic, [letter.key for letter in letters])
     for letter in letters:
         if not letter.row.email:
             run.report.not_sent(letter.row.row, NO_ADDRESS)

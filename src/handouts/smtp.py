@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .config import Clinic
 from .errors import HandoutsError
-from .history import LeafletRecord, claim_message, connect, finish_message, record_leaflets
+from .history import LeafletRecord, record_leaflets
+from .letter_log import claim_message, finish_message
 
 if TYPE_CHECKING:
     from .mail import Letter
@@ -175,14 +176,6 @@ def send_letter(
     finish_message(clinic, letter.key)
     record_leaflets(clinic, [record])
     return True
-
-
-def sent_before(clinic: Clinic, keys: list[str]) -> set[str]:
-    """The letters among ``keys`` that the history says were sent."""
-    with connect(clinic) as connection:
-        marks = ", ".join("?" * len(keys))
-        query = f"SELECT key FROM messages WHERE status = 'sent' AND key IN ({marks})"
-        return {key for (key,) in connection.execute(query, keys)}
 
 
 def new_message_id(clinic: Clinic) -> str:
