@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 
 from .choices import PAPER_NAMES, PAPERS
+from .cli_email import email
 from .cli_options import TypedValue, clinic_option, large_print_option, layout_option
 from .cli_reports import (
     print_batch_report,
     print_check_report,
-    print_email_report,
     progress_bar,
 )
 from .errors import HandoutsError, HandoutsWarning
@@ -213,46 +213,6 @@ def batch(
 
 
 @cli.command()
-@click.argument("appointments", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@clinic_option
-@click.option("--send", is_flag=True, help="Send by SMTP (settings under mail: in clinic.yaml).")
-@click.option(
-    "--outbox",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write .eml files to this folder instead of sending.",
-)
-@click.option(
-    "--due",
-    is_flag=True,
-    help="Only what is due today: pre-care before the visit, aftercare on the day.",
-)
-@click.option(
-    "--today",
-    type=TypedValue("parse_date", "YYYY-MM-DD"),
-    help="Treat this day as today.",
-)
-@click.pass_context
-def email(
-    context: click.Context,
-    appointments: Path,
-    clinic_dir: Path | None,
-    send: bool,
-    outbox: Path | None,
-    due: bool,
-    today: date | None,
-) -> None:
-    """Email each appointment's leaflet from APPOINTMENTS (a CSV file), once only."""
-    from .mail import run_email
-
-    if send == (outbox is not None):
-        raise click.UsageError("choose one of --send or --outbox DIR")
-    day = (today or date.today()) if due else None
-    report = run_email(appointments, clinic_dir, send, outbox, day)
-    if print_email_report(report, outbox):
-        context.exit(1)
-
-
-@cli.command()
 @clinic_option
 @click.option("--patient", help="Only leaflets for patients whose name contains this.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -303,6 +263,9 @@ def serve(clinic_dir: Path | None, host: str, port: int) -> None:
     from .web.server import serve as run_server
 
     run_server(clinic_dir, host, port, announce=click.echo)
+
+
+cli.add_command(email)
 
 
 def main() -> None:

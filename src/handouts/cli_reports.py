@@ -69,31 +69,6 @@ def print_batch_report(report, output_dir: Path) -> bool:
     return False
 
 
-def print_email_report(report, outbox: Path | None) -> bool:
-    """Say what an email run sent or wrote, and every letter not sent; True if any."""
-    if outbox is None:
-        already = f" ({report.already_sent} sent before)" if report.already_sent else ""
-        click.echo(f"Sent {len(report.sent)} email{'s' if len(report.sent) != 1 else ''}{already}.")
-    else:
-        click.echo(
-            f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
-            f"to {outbox}."
-        )
-    for row, reason in report.duplicates:
-        click.echo(f"  row {row}: {reason}", err=True)
-    if report.problems:
-        click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
-        for row, reason in report.problems:
-            click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
-        by_reason = report.summary_by_reason()
-        if len(by_reason) < len(report.problems):
-            click.echo("By reason:", err=True)
-            for reason, count in by_reason.items():
-                click.echo(f"  {count}: {reason}", err=True)
-        return True
-    return False
-
-
 def progress_bar(results, count: int):
     """A progress bar on a terminal; nothing in a pipe or a log."""
     if not sys.stderr.isatty():
