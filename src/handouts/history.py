@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS messages (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     claimed TEXT,
-    sent TEXT
+    sent TEXT,
+    content BLOB  -- the exact letter, kept until it is known to be sent (to resend it)
 );
 """
 
@@ -106,7 +107,10 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
-ADDED_COLUMNS = {"leaflets": {"input_key": "TEXT", "layout": "TEXT"}}
+ADDED_COLUMNS = {
+    "leaflets": {"input_key": "TEXT", "layout": "TEXT"},
+    "messages": {"content": "BLOB"},
+}
 """Columns added after the first release of a table, added to older history files."""
 
 RENAMED_COLUMNS = {"messages": {"subject": "kind"}}
