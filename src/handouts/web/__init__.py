@@ -16,7 +16,7 @@ from ..config import load_clinic
 from ..errors import HandoutsError
 from ..mail import can_send
 from ..paths import data_folder
-from . import api, auth, brand, pages
+from . import api, auth, brand, letters, pages
 from .auth import LOOPBACK_NAMES, TOKEN_VARIABLE, check_token, signed_in
 from .pool import LeafletPool
 from .previews import PreviewStore
@@ -66,7 +66,7 @@ def create_app(
     maker = LeafletPool(kit_dir, cache_dir or data_folder() / "cache", workers, prepare=prepare)
     app.extensions["handouts"] = WebState(kit_dir, maker, PreviewStore())
     CSRFProtect(app)
-    for module in (auth, brand, pages, api):
+    for module in (auth, brand, pages, letters, api):
         app.register_blueprint(module.blueprint)
     _add_error_pages(app)
     app.after_request(_secure_headers)
