@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS messages (
     last_error TEXT,
     claimed TEXT,
     sent TEXT,
-    content BLOB  -- the exact letter, kept until it is known to be sent (to resend it)
+    content BLOB,  -- the exact letter, kept until it is known to be sent (to resend it)
+    record TEXT  -- its leaflet's history record (JSON), added to leaflets once it is sent
 );
 """
 
@@ -109,7 +110,7 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
 
 ADDED_COLUMNS = {
     "leaflets": {"input_key": "TEXT", "layout": "TEXT"},
-    "messages": {"content": "BLOB"},
+    "messages": {"content": "BLOB", "record": "TEXT"},
 }
 """Columns added after the first release of a table, added to older history files."""
 
