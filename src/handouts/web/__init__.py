@@ -17,7 +17,7 @@ from ..errors import HandoutsError
 from ..mail import can_send
 from ..paths import data_folder
 from . import api, auth, brand, letters, pages
-from .auth import LOOPBACK_NAMES, TOKEN_VARIABLE, check_token, signed_in
+from .auth import TOKEN_VARIABLE, check_token, signed_in, trusted_hosts
 from .pool import LeafletPool
 from .previews import PreviewStore
 from .state import WebState, clinic
@@ -36,6 +36,7 @@ def create_app(
     cache_dir: Path | None = None,
     workers: int | None = None,
     prepare: bool = True,
+    host: str | None = None,
 ) -> Flask:
     """The web app for the clinic kit at ``clinic_dir`` (the demo clinic when None).
 
@@ -44,6 +45,8 @@ def create_app(
     ``cache_dir`` keeps rendered non-personal leaflets (default: the data folder).
     ``prepare`` has the workers ready every treatment's leaflet for stamping as they
     start, and again after a kit change (tests that do not time copies turn it off).
+    ``host`` is the address it is served on: without a code, browsers may name it
+    (e.g. 127.0.0.2) as well as localhost.
     """
     kit_dir = load_clinic(clinic_dir).kit_dir  # a broken clinic.yaml stops here, clearly
     if token is None:
@@ -58,9 +61,7 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
-        # Without an access code only this computer may connect; refusing other host
-        # names stops a web page from reaching the app through DNS rebinding.
-        TRUSTED_HOSTS=None if token else list(LOOPBACK_NAMES),
+        TRUSTED_HOSTS=trusted_hosts(token, host),
     )
     app.extensions["handouts_sessions"] = set()
     maker = LeafletPool(kit_dir, cache_dir or data_folder() / "cache", workers, prepare=prepare)

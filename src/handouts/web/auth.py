@@ -2,20 +2,25 @@
 
 On loopback no code is needed. To serve other machines, ``HANDOUTS_WEB_TOKEN`` must be
 set; then every request needs it, either signed in through the form (a session cookie)
-or, for scripts, as ``Authorization: Bearer <token>``.
+or, for scripts, as ``Authorization: Bearer <token>``. Wrong codes are throttled: see
+``SIGN_IN_LIMITS``.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import math
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -23,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
 from ..errors import HandoutsError
 
@@ -40,6 +46,16 @@ OPEN_ENDPOINTS = {
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 """Host names a browser on this computer uses to reach an app bound to loopback."""
+
+SIGN_IN_LIMITS = {
+    "HANDOUTS_SIGN_IN_LIMIT_PER_CLIENT": "5 per minute; 20 per hour",
+    "HANDOUTS_SIGN_IN_LIMIT_ALL": "20 per minute; 100 per hour",
+}
+"""Wrong access codes allowed, in moving windows: per client address, and for all clients
+together that have not signed in since the app started (a guesser with many addresses is
+held by the second; a desk that signed in before is held only by its own mistakes).
+When a limit is reached every code from those clients, right or wrong, gets 429 until the
+window has room again. App config keys, so tests can shorten them."""
 
 blueprint = Blueprint("auth", __name__)
 
@@ -62,6 +78,18 @@ def check_token(token: str | None) -> None:
         )
 
 
+def trusted_hosts(token: str | None, host: str | None = None) -> list[str] | None:
+    """Host headers the app answers: any with an access code; else loopback names only.
+
+    Refusing other names stops a web page from reaching the app through DNS rebinding.
+    ``host`` is the address served on, e.g. 127.0.0.2, which browsers then send.
+    """
+    if token:
+        return None
+    served = [host, f"[{host}]"] if host and ":" in host else [host] if host else []
+    return list(dict.fromkeys([*LOOPBACK_NAMES, *served]))
+
+
 def check_binding(host: str, token: str | None) -> None:
     """Refuse to serve other machines without an access code, or with a short one."""
     check_token(token)
@@ -81,16 +109,125 @@ def _signed_in_sessions() -> set[str]:
     return current_app.extensions["handouts_sessions"]
 
 
+def _bearer() -> str | None:
+    """The access code in an ``Authorization: Bearer`` header, if there is one."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip().encode("latin-1").decode("utf-8", "replace")
+
+
 def signed_in() -> bool:
     """True if this request may use the app."""
     token = current_app.config["HANDOUTS_TOKEN"]
     if not token:
         return True
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        given = header[7:].strip().encode("latin-1").decode("utf-8", "replace")
-        return _matches(given, token.strip())
+    given = _bearer()
+    if given is not None:
+        right = _matches(given, token.strip())
+        _note_attempt(right)
+        return right
     return session.get("access") in _signed_in_sessions()
+
+
+# Throttling wrong access codes ---------------------------------------------------------
+
+
+def _note_attempt(right: bool) -> None:
+    """Count a wrong code against this client; remember a client that got it right."""
+    if right:
+        current_app.extensions["handouts_known_clients"].add(request.remote_addr)
+    else:
+        g.handouts_wrong_code = True
+
+
+def _not_a_code() -> bool:
+    """True for requests that carry no access code to check (most of them)."""
+    if not current_app.config["HANDOUTS_TOKEN"]:
+        return True
+    sign_in = request.endpoint == "auth.login" and request.method == "POST"
+    return not sign_in and _bearer() is None
+
+
+def _not_a_code_or_known() -> bool:
+    known = request.remote_addr in current_app.extensions["handouts_known_clients"]
+    return known or _not_a_code()
+
+
+def _was_wrong(response) -> bool:
+    return g.get("handouts_wrong_code", False)
+
+
+def _limit(key: str):
+    return lambda: current_app.config[key]
+
+
+@blueprint.record_once
+def _throttle(state) -> None:
+    """Check the limits before ``require_access`` (registered after this) reads a code."""
+    app: Flask = state.app
+    app.config.update(
+        {key: value for key, value in SIGN_IN_LIMITS.items() if key not in app.config}
+    )
+    app.extensions["handouts_known_clients"] = set()
+    limits = [
+        ApplicationLimit(
+            _limit("HANDOUTS_SIGN_IN_LIMIT_PER_CLIENT"),
+            scope="sign-in",
+            exempt_when=_not_a_code,
+            deduct_when=_was_wrong,
+        ),
+        ApplicationLimit(
+            _limit("HANDOUTS_SIGN_IN_LIMIT_ALL"),
+            key_function=lambda: "all",
+            scope="sign-in-all",
+            exempt_when=_not_a_code_or_known,
+            deduct_when=_was_wrong,
+        ),
+    ]
+    app.extensions["handouts_limiter"] = Limiter(
+        lambda: request.remote_addr or "unknown",
+        app=app,
+        application_limits=limits,
+        storage_uri="memory://",
+        strategy="moving-window",
+        headers_enabled=False,  # too_many_wrong_codes sets Retry-After
+        # Unknown addresses too: a 404 after a bearer code would tell that it was right.
+        request_identifier=lambda: request.endpoint or "no-such-page",
+    )
+
+
+@blueprint.app_errorhandler(RateLimitExceeded)
+def too_many_wrong_codes(error: RateLimitExceeded):
+    breached = current_app.extensions["handouts_limiter"].current_limit
+    wait = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
+    if error.limit.scope == "sign-in-all":
+        message = (
+            f"Too many wrong access codes were typed on other computers: sign-in is paused for "
+            f"{_in_words(wait)}. Computers already signed in carry on. "
+            "Tell whoever looks after the leaflet app."
+        )
+    else:
+        message = (
+            f"Too many wrong access codes from this computer. Wait {_in_words(wait)}, then type "
+            "it again; check it with your clinic manager."
+        )
+    if request.path.startswith("/api/") or _bearer() is not None:
+        response = jsonify(error=message)
+    else:
+        target = _safe_next(request.values.get("next"))
+        response = current_app.make_response(
+            render_template("login.html", error=message, next=target)
+        )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _in_words(seconds: int) -> str:
+    if seconds <= 90:
+        return f"{seconds} seconds" if seconds != 1 else "1 second"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 @blueprint.before_app_request
@@ -130,7 +267,9 @@ def login():
         return redirect(target)
     error = None
     if request.method == "POST":
-        if _matches(request.form.get("token", "").strip(), token.strip()):
+        right = _matches(request.form.get("token", "").strip(), token.strip())
+        _note_attempt(right)
+        if right:
             session.clear()
             session["access"] = secrets.token_urlsafe(24)
             _signed_in_sessions().add(session["access"])
