@@ -307,5 +307,17 @@ def test_workers_exit_by_themselves_when_the_batch_is_killed(appointments, tmp_p
             match = TEMP_NAME.match(name)
             assert match, leftovers
             assert match["target"].endswith(".pdf") and match["target"] not in entries, name
+        # Each leaflet is recorded as soon as it is written: every record names a file on
+        # disk with those bytes, and at most the one file being recorded when the kill
+        # came has no record yet (the next run makes it again).
+        records = history(run.env, run.output.parent)
+        recorded = {record["output"] for record in records}
+        on_disk = {str(path.resolve()) for path in made}
+        assert recorded <= on_disk, recorded - on_disk
+        assert len(on_disk - recorded) <= 1, on_disk - recorded
+        assert len(records) == len(recorded), "a leaflet recorded twice"
+        for record in records:
+            data = Path(record["output"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == record["sha256"], record["output"]
     finally:
         kill_everything(run)

@@ -20,14 +20,12 @@ from .atomic import save_file
 from .config import Clinic, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
-from .history import LeafletRecord, latest_input_keys, record_leaflets
+from .history import HistoryError, LeafletRecord, check_history, latest_input_keys, recorder
 from .paths import display_path
 from .workers import caught_notes, held_signals, start_worker, stop_workers
 
 GROUP_SIZE = 16
 """Most rows a worker takes at a time."""
-RECORD_EVERY = 32
-"""Leaflets written between two saves of the history."""
 
 
 @dataclass
@@ -155,6 +153,7 @@ def run_batch(
     clinic = load_clinic(clinic_dir)
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
     report = BatchReport(problems=problems)
+    check_history(clinic)  # a history that cannot record stops us before making anything
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -167,38 +166,31 @@ def run_batch(
         _Job(clinic_dir, row, target, previous.get(str(target.resolve())), layout, large_print)
         for row, target in zip(rows, targets, strict=True)
     ]
-    records: list[LeafletRecord] = []
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
     # Rows go to workers in small groups: fewer round trips between the processes.
     size = max(1, min(GROUP_SIZE, len(work) // (workers * 4)))
     groups = [work[start : start + size] for start in range(0, len(work), size)]
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_batch_worker)
-    futures = [pool.submit(_run_group, group) for group in groups]
-    outcomes = (outcome for future in futures for outcome in future.result())
-    try:
-        for outcome in progress(outcomes, len(work)) if progress else outcomes:
-            with held_signals():
-                _take(outcome, report, records)
-                if len(records) >= RECORD_EVERY:  # a killed run loses few records
-                    record_leaflets(clinic, records)
-                    records.clear()
-    except KeyboardInterrupt:
-        with held_signals(stop_after=False):
+    with recorder(clinic) as record:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_batch_worker)
+        futures = [pool.submit(_run_group, group) for group in groups]
+        outcomes = (outcome for future in futures for outcome in future.result())
+        try:
+            for outcome in progress(outcomes, len(work)) if progress else outcomes:
+                with held_signals():  # a file written is a file recorded
+                    _take(outcome, report, record)
+        except KeyboardInterrupt:
+            with held_signals(stop_after=False):
+                _stop(pool)
+            left = len(work) - len(report.made) - len(report.up_to_date)
+            raise Stopped(
+                f"stopped: {len(report.made)} leaflets made, {left} not made; run the same "
+                "command again to make the rest"
+            ) from None
+        except BaseException:
             _stop(pool)
-            if records:
-                record_leaflets(clinic, records)
-        left = len(work) - len(report.made) - len(report.up_to_date)
-        raise Stopped(
-            f"stopped: {len(report.made)} leaflets made, {left} not made; run the same "
-            "command again to make the rest"
-        ) from None
-    except BaseException:
-        _stop(pool)
-        raise
-    with held_signals():
-        pool.shutdown(wait=True)
-        if records:
-            record_leaflets(clinic, records)
+            raise
+        with held_signals():
+            pool.shutdown(wait=True)
     report.problems.sort(key=lambda problem: problem.row)
     return report
 
@@ -209,8 +201,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)  # no cancelling here: Python 3.11's pool thread would trip on it
 
 
-def _take(outcome: _Outcome, report: BatchReport, records: list[LeafletRecord]) -> None:
-    """Write a finished row's leaflet (in this process, atomically) and count it."""
+def _take(outcome: _Outcome, report: BatchReport, record: Callable[[LeafletRecord], None]) -> None:
+    """Write a finished row's leaflet (in this process, atomically), record it and count it."""
     report.notes.extend(note for note in outcome.notes if note not in report.notes)
     if outcome.problem:
         report.problems.append(RowProblem(outcome.row, outcome.problem))
@@ -222,6 +214,12 @@ def _take(outcome: _Outcome, report: BatchReport, records: list[LeafletRecord]) 
         except HandoutsError as error:
             report.problems.append(RowProblem(outcome.row, error.message))
             return
-        records.append(outcome.record)
+        try:
+            record(outcome.record)
+        except HistoryError as error:
+            raise HistoryError(
+                f"{display_path(outcome.target)} was written, but it is not in the history: "
+                f"{error.message}; the batch stopped there"
+            ) from None
         report.made.append(outcome.target)
         report.stamped += outcome.stamped

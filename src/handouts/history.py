@@ -7,53 +7,22 @@ created readable by its owner only: patient names never leave the clinic's machi
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from .config import Clinic
-from .errors import HandoutsError
-from .paths import DEMO_CLINIC_DIR, data_folder, display_path
-
-DATABASE_NAME = "handouts-history.sqlite"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS leaflets (
-    id INTEGER PRIMARY KEY,
-    created TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    treatments TEXT NOT NULL,
-    language TEXT NOT NULL,
-    paper TEXT NOT NULL,
-    content_versions TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    patient TEXT,
-    appointment TEXT,
-    output TEXT,
-    input_key TEXT,
-    layout TEXT
-);
-CREATE INDEX IF NOT EXISTS leaflets_output ON leaflets (output);
-CREATE TABLE IF NOT EXISTS messages (
-    key TEXT PRIMARY KEY,
-    recipient TEXT NOT NULL,
-    patient TEXT,
-    kind TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    claimed TEXT,
-    sent TEXT,
-    content BLOB,  -- the exact letter, kept until it is known to be sent (to resend it)
-    record TEXT  -- its leaflet's history record (JSON), added to leaflets once it is sent
-);
-"""
+from .history_file import (  # noqa: F401  (where the history file is, and its faults)
+    DATABASE_NAME,
+    HistoryError,
+    check_history,
+    connect,
+    database_path,
+    history_error,
+)
 
 
 @dataclass(frozen=True)
@@ -78,77 +47,37 @@ class LeafletRecord:
     """leaflet, trifold or card, with "large print" when it was."""
 
 
-def database_path(clinic: Clinic) -> Path:
-    """The history file: in the kit, or for the demo clinic in the user's data folder."""
-    if clinic.kit_dir is not None and clinic.kit_dir.resolve() != DEMO_CLINIC_DIR:
-        return clinic.kit_dir / DATABASE_NAME
-    return data_folder() / DATABASE_NAME
-
-
-@contextmanager
-def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
-    """Open (creating, owner-only) the clinic's history database in a transaction."""
-    path = database_path(clinic)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        connection = sqlite3.connect(path, timeout=30)
-    except OSError as error:
-        raise HandoutsError(
-            f"{display_path(path)}: cannot open the history file ({error.strerror})"
-        ) from None
-    try:
-        with connection:
-            connection.executescript(SCHEMA)
-            _rename_old_columns(connection)
-            _add_missing_columns(connection)
-            yield connection
-    finally:
-        connection.close()
-
-
-ADDED_COLUMNS = {
-    "leaflets": {"input_key": "TEXT", "layout": "TEXT"},
-    "messages": {"content": "BLOB", "record": "TEXT"},
-}
-"""Columns added after the first release of a table, added to older history files."""
-
-RENAMED_COLUMNS = {"messages": {"subject": "kind"}}
-"""Old column name -> new, renamed in older history files."""
-
-
-def _column_names(connection: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-
-
-def _rename_old_columns(connection: sqlite3.Connection) -> None:
-    for table, renames in RENAMED_COLUMNS.items():
-        present = _column_names(connection, table)
-        for old, new in renames.items():
-            if old in present and new not in present:
-                connection.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
-
-
-def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    for table, columns in ADDED_COLUMNS.items():
-        present = _column_names(connection, table)
-        for name, column_type in columns.items():
-            if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {column_type}")
-
-
 def record_leaflets(clinic: Clinic, records: list[LeafletRecord]) -> None:
     """Add leaflets to the clinic's history, all in one transaction."""
     with connect(clinic) as connection:
         for record in records:
-            row = asdict(record)
-            row["treatments"] = ";".join(record.treatments)
-            row["content_versions"] = json.dumps(record.content_versions, sort_keys=True)
-            connection.execute(
-                f"INSERT INTO leaflets ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                list(row.values()),
-            )
+            _insert(connection, record)
+
+
+@contextmanager
+def recorder(clinic: Clinic) -> Iterator[Callable[[LeafletRecord], None]]:
+    """``record(leaflet)`` for a long run: each one is saved at once, so a killed run
+    loses none. One connection for the run; no lock is held between two records."""
+    with connect(clinic) as connection:
+
+        def record(leaflet: LeafletRecord) -> None:
+            try:
+                _insert(connection, leaflet)
+                connection.commit()
+            except sqlite3.DatabaseError as error:
+                raise history_error(database_path(clinic), error) from None
+
+        yield record
+
+
+def _insert(connection: sqlite3.Connection, record: LeafletRecord) -> None:
+    row = asdict(record)
+    row["treatments"] = ";".join(record.treatments)
+    row["content_versions"] = json.dumps(record.content_versions, sort_keys=True)
+    connection.execute(
+        f"INSERT INTO leaflets ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
 
 
 def now() -> str:

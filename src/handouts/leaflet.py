@@ -17,7 +17,8 @@ from .appointments import Appointment
 from .atomic import save_file
 from .build import Handout, assemble_html, render_handout
 from .config import Clinic, load_clinic
-from .history import LeafletRecord, now, record_leaflets
+from .history import HistoryError, LeafletRecord, check_history, now, record_leaflets
+from .paths import display_path
 from .request import LeafletRequest
 
 
@@ -177,7 +178,13 @@ def build_handout(
     if html_only:
         save_file(target, planned.html().encode("utf-8"))
         return BuildResult(target, None, None, paper or clinic.paper)
+    check_history(clinic)  # a history that cannot record stops us before writing
     leaflet = planned.render(target)
     save_file(target, leaflet.pdf)
-    record_leaflets(clinic, [leaflet.record])
+    try:
+        record_leaflets(clinic, [leaflet.record])
+    except HistoryError as error:
+        raise HistoryError(
+            f"{display_path(target)} was written, but it is not in the history: {error.message}"
+        ) from None
     return BuildResult(target, leaflet.pages, leaflet, leaflet.paper)
