@@ -34,9 +34,12 @@ def resource_roots(kit_dir: Path | None) -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """Path as the user would type it: relative to the current folder when inside it."""
+    """Path as the user would type it: relative to the current folder when inside it.
+
+    Symbolic links are not followed, so a message about a link names the link itself.
+    """
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 

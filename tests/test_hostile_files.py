@@ -1,0 +1,158 @@
+"""Odd files where handouts writes or reads: links, pipes, devices, sockets, deep nesting, UTF-16.
+
+Every one is a real thing on disk; each must give one line naming the file and what to do,
+and never replace anything that is not a regular file.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts import atomic
+from handouts.atomic import NotARegularFile, save_file, write_atomically
+from handouts.batch import run_batch
+from handouts.cli import cli
+from handouts.errors import HandoutsError
+
+# -- output paths: only a regular file (or nothing) is replaced ---------------------------------
+
+
+def _symlink_to_file(path: Path) -> str:
+    (path.parent / "real.pdf").write_bytes(b"the real file")
+    path.symlink_to("real.pdf")
+    return "a symbolic link"
+
+
+def _dangling_symlink(path: Path) -> str:
+    path.symlink_to(path.parent / "nowhere.pdf")
+    return "a symbolic link"
+
+
+def _fifo(path: Path) -> str:
+    os.mkfifo(path)
+    return "a named pipe (FIFO)"
+
+
+def _socket(path: Path) -> str:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()
+    return "a socket"
+
+
+def _folder(path: Path) -> str:
+    path.mkdir()
+    (path / "inside.txt").write_text("kept")
+    return "a folder"
+
+
+def _device(path: Path) -> str:
+    """A character device like /dev/null (made here, so the real one is never at risk)."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    return "a device"
+
+
+NOT_REGULAR = [_symlink_to_file, _dangling_symlink, _fifo, _socket, _folder, _device]
+
+
+def _state(path: Path) -> tuple:
+    """What is at ``path`` (without following it) and, for a link, where it points."""
+    info = os.lstat(path)
+    target = os.readlink(path) if stat.S_ISLNK(info.st_mode) else None
+    return stat.S_IFMT(info.st_mode), info.st_ino, target
+
+
+@pytest.mark.parametrize("make", NOT_REGULAR, ids=lambda make: make.__name__.strip("_"))
+def test_only_a_regular_file_is_ever_replaced(make, tmp_path, in_tmp):
+    target = in_tmp / "leaflet.pdf"
+    kind = make(target)
+    before = _state(target)
+    with pytest.raises(NotARegularFile) as refused:
+        save_file(target, b"%PDF-new")
+    assert refused.value.message == (
+        f"leaflet.pdf: is {kind}, not a regular file; handouts replaces only regular "
+        "files, so remove it or choose another file name"
+    )
+    assert _state(target) == before
+    if kind == "a symbolic link" and (in_tmp / "real.pdf").exists():
+        assert (in_tmp / "real.pdf").read_bytes() == b"the real file"
+    assert not [path for path in in_tmp.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_a_regular_file_is_replaced_whole_and_readable(tmp_path):
+    target = tmp_path / "leaflet.pdf"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    write_atomically(target, b"%PDF-new")
+    assert target.read_bytes() == b"%PDF-new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert [path.name for path in tmp_path.iterdir()] == ["leaflet.pdf"]
+
+
+def test_temporary_file_is_new_and_never_made_through_a_link(tmp_path, monkeypatch):
+    """A link planted where the temporary file would go is not followed: a new name is used."""
+    names = iter(["planted", "fresh"])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda _: next(names))
+    victim = tmp_path / "victim.txt"
+    (tmp_path / ".leaflet.pdf.planted.tmp").symlink_to(victim)
+    write_atomically(tmp_path / "leaflet.pdf", b"%PDF-new")
+    assert not victim.exists()
+    assert (tmp_path / "leaflet.pdf").read_bytes() == b"%PDF-new"
+    assert (tmp_path / ".leaflet.pdf.planted.tmp").is_symlink()
+    assert not (tmp_path / ".leaflet.pdf.fresh.tmp").exists()
+
+
+def test_build_onto_a_symlink_is_one_line_and_leaves_it(in_tmp):
+    (in_tmp / "real.html").write_text("mine")
+    (in_tmp / "leaflet.html").symlink_to("real.html")
+    result = CliRunner().invoke(cli, ["build", "microneedling", "--html", "-o", "leaflet.html"])
+    assert result.exit_code == 1
+    assert "Wrote" not in result.output
+    assert result.stderr == (
+        "Error: leaflet.html: is a symbolic link, not a regular file; handouts replaces only "
+        "regular files, so remove it or choose another file name\n"
+    )
+    assert (in_tmp / "leaflet.html").is_symlink()
+    assert (in_tmp / "real.html").read_text() == "mine"
+
+
+def test_build_onto_a_fifo_does_not_block_or_replace_it(in_tmp):
+    os.mkfifo(in_tmp / "pipe.pdf")
+    result = CliRunner().invoke(cli, ["build", "microneedling", "--html", "-o", "pipe.pdf"])
+    assert result.exit_code == 1
+    assert "pipe.pdf: is a named pipe (FIFO), not a regular file" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(in_tmp / "pipe.pdf").st_mode)
+
+
+def test_batch_reports_a_row_whose_file_is_a_fifo_and_makes_the_others(tmp_path):
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text(
+        "patient_name,email,treatment,date,time,practitioner,language\n"
+        "Ann Lee,,microneedling,2026-12-03,10:30,,\n"
+        "Bo Chan,,microneedling,2026-12-03,11:00,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "2026-12-03_Ann-Lee_microneedling.pdf")
+    report = run_batch(csv_file, output_dir=out, jobs=1)
+    assert [path.name for path in report.made] == ["2026-12-03_Bo-Chan_microneedling.pdf"]
+    [problem] = report.problems
+    assert problem.row == 2
+    assert "2026-12-03_Ann-Lee_microneedling.pdf: is a named pipe (FIFO)" in problem.reason
+    assert stat.S_ISFIFO(os.lstat(out / "2026-12-03_Ann-Lee_microneedling.pdf").st_mode)
+
+
+def test_an_unwritable_folder_is_still_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(HandoutsError, match=r"cannot write the file \("):
+        save_file(tmp_path / "file" / "leaflet.pdf", b"%PDF")
