@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -185,58 +184,32 @@ def test_a_new_history_never_appears_as_an_empty_file(kit, in_tmp):
     assert [p.name for p in kit.iterdir() if p.name.startswith(".handouts-history")] == []
 
 
-def as_other_user() -> list[str]:
-    """As root, run as nobody (root may write any file); otherwise as ourselves."""
+def without_root_powers() -> list[str]:
+    """As root, drop the powers that let root write any file; otherwise nothing to drop."""
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.fail("running as root needs setpriv (util-linux) to test a read-only history")
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
 
 
-def test_a_read_only_history_stops_build_before_it_writes(tmp_path_factory):
+def test_a_read_only_history_stops_build_before_it_writes(clinic_kit, tmp_path):
     """A real process that may not write the history file: refused up front, by name."""
-    # A folder anyone may read (pytest's own temporary folders are owner-only).
-    place = Path(tempfile.mkdtemp(prefix="handouts-readonly-"))
-    try:
-        place.chmod(0o777)
-        kit = place / "kit"
-        shutil.copytree(Path(__file__).parents[1] / "src/handouts/demo", kit)
-        for folder in [kit, *[p for p in kit.rglob("*") if p.is_dir()]]:
-            folder.chmod(0o755)
-        env = {**os.environ, "HANDOUTS_HOME": str(place / "home")}
-        made = subprocess.run(
-            [sys.executable, "-m", "handouts", "history", "--clinic", str(kit)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert made.returncode == 0, made.stderr
-        path = kit / "handouts-history.sqlite"
-        path.chmod(0o444)
-        result = subprocess.run(
-            [
-                *as_other_user(),
-                sys.executable,
-                "-m",
-                "handouts",
-                "build",
-                "microneedling",
-                "--clinic",
-                str(kit),
-                "-o",
-                str(place / "new.pdf"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=place,
-        )
-        assert result.returncode == 1, (result.stdout, result.stderr)
-        assert_one_line(
-            result.stderr, "kit/handouts-history.sqlite: ", "the history file is read-only"
-        )
-        assert not (place / "new.pdf").exists()
-    finally:
-        shutil.rmtree(place, ignore_errors=True)
+    kit = clinic_kit(base="demo")
+    env = {**os.environ, "HANDOUTS_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "handouts"]
+    made = subprocess.run([*command, "history", "--clinic", "kit"], env=env, cwd=tmp_path)
+    assert made.returncode == 0
+    path = kit / "handouts-history.sqlite"
+    path.chmod(0o444)
+    result = subprocess.run(
+        [*without_root_powers(), *command, "build", "microneedling", "--clinic", "kit"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert_one_line(result.stderr, "kit/handouts-history.sqlite: ", "the history file is read-only")
+    assert not (tmp_path / "microneedling.pdf").exists()
