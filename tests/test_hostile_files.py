@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import block_file
 
 from handouts import atomic
 from handouts.atomic import NotARegularFile, save_file, write_atomically
 from handouts.batch import run_batch
+from handouts.build import assemble_html
 from handouts.cli import cli
+from handouts.config import load_clinic
 from handouts.errors import HandoutsError
+from handouts.kit_files import KitFileError, read_kit_text
+from handouts.paths import DEMO_CLINIC_DIR, builtin_dir
 
 # -- output paths: only a regular file (or nothing) is replaced ---------------------------------
 
@@ -156,3 +161,70 @@ def test_an_unwritable_folder_is_still_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(HandoutsError, match=r"cannot write the file \("):
         save_file(tmp_path / "file" / "leaflet.pdf", b"%PDF")
+
+
+# -- kit text files: UTF-8 only, with or without a byte order mark ------------------------------
+
+TEXT_FILES = {
+    "clinic.yaml": None,
+    "content/microneedling/treatment.yaml": None,
+    "content/microneedling/about.md": None,
+    "templates/labels/en.yaml": "call_us_title: Ring us\n",
+    "templates/leaflet.html": '{% extends "builtin/leaflet.html" %}\n',
+}
+
+
+def _kit_text(relative: str) -> str:
+    """The UTF-8 text a demo kit holds at ``relative`` (or a small valid one)."""
+    if TEXT_FILES[relative] is not None:
+        return TEXT_FILES[relative]
+    if relative == "clinic.yaml":
+        return (DEMO_CLINIC_DIR / "clinic.yaml").read_text(encoding="utf-8")
+    if relative.endswith("about.md"):
+        return block_file("Ça va: words in UTF-8, «quoted».")
+    return (builtin_dir("content") / "microneedling" / "treatment.yaml").read_text("utf-8")
+
+
+def _make_leaflet_html(kit: Path) -> str:
+    return assemble_html(["microneedling"], load_clinic(kit)).html
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+@pytest.mark.parametrize("relative", list(TEXT_FILES))
+def test_a_kit_file_in_utf16_is_one_line_naming_it(relative, encoding, clinic_kit, in_tmp):
+    kit = clinic_kit({relative: _kit_text(relative).encode(encoding)}, base="demo")
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert refused.value.message == (
+        f"kit/{relative}: not UTF-8 text (it looks like UTF-16 or a binary file); save it as UTF-8"
+    )
+
+
+@pytest.mark.parametrize("relative", list(TEXT_FILES))
+def test_a_kit_file_in_latin1_is_one_line_naming_it(relative, clinic_kit, in_tmp):
+    text = _kit_text(relative).replace("\n", "\n# Café\n", 1)
+    if relative.endswith(".html"):
+        text = "{# Café #}" + text
+    if relative.endswith(".md"):
+        text = text.replace("words", "café words")
+    kit = clinic_kit({relative: text.encode("latin-1", "replace")}, base="demo")
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert refused.value.message == f"kit/{relative}: not UTF-8 text; save it as UTF-8"
+
+
+@pytest.mark.parametrize("relative", list(TEXT_FILES))
+def test_a_kit_file_with_a_utf8_byte_order_mark_is_read(relative, clinic_kit, in_tmp):
+    kit = clinic_kit({relative: "\ufeff".encode() + _kit_text(relative).encode()}, base="demo")
+    html = _make_leaflet_html(kit)
+    assert "\ufeff" not in html
+    if relative.endswith(".md"):
+        assert "Ça va: words in UTF-8, «quoted»." in html
+    if relative.endswith("en.yaml"):
+        assert "Ring us" in html
+
+
+def test_a_named_pipe_where_a_kit_file_should_be_does_not_hang(tmp_path):
+    os.mkfifo(tmp_path / "about.md")
+    with pytest.raises(KitFileError, match=r"about\.md: not a regular file; put a text file there"):
+        read_kit_text(tmp_path / "about.md")

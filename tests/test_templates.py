@@ -60,7 +60,7 @@ def test_symlinked_template_outside_the_kit_is_refused(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
     (kit / "templates" / "partials").mkdir(parents=True)
     (kit / "templates" / "partials" / "footer.html").symlink_to(secret)
-    with pytest.raises(TemplateError, match=r"footer\.html: points outside the templates folder"):
+    with pytest.raises(TemplateError, match=r"footer\.html: leads outside the clinic kit"):
         assemble_html(["microneedling"], load_clinic(kit))
 
 

@@ -25,7 +25,8 @@ from pydantic import (
 
 from .choices import Paper
 from .errors import ConfigError, HandoutsWarning
-from .paths import DEMO_CLINIC_DIR, display_path
+from .kit_files import outside_problem, read_kit_text
+from .paths import DEMO_CLINIC_DIR, display_path, resource_roots
 from .yamlio import parse_yaml, schema_error_lines
 
 CONFIG_NAME = "clinic.yaml"
@@ -272,20 +273,26 @@ class Clinic(BaseModel):
         if self.kit_dir is None:
             return self
         problems = []
+        roots = resource_roots(self.kit_dir)
         if self.logo is not None:
             logo = self.kit_dir / self.logo
             if logo.suffix.lower() not in LOGO_SUFFIXES:
                 problems.append(f"logo: {str(self.logo)!r} must be an SVG, PNG or JPEG file")
             elif not logo.is_file():
                 problems.append(f"logo: file {str(self.logo)!r} not found next to clinic.yaml")
+            elif outside := outside_problem(logo, roots):
+                problems.append(f"logo: {str(self.logo)!r} {outside}")
         if self.font.lower().endswith(FONT_FILE_SUFFIXES):
-            if not (self.kit_dir / self.font).is_file():
+            font = self.kit_dir / self.font
+            if not font.is_file():
                 problems.append(f"font: file {self.font!r} not found next to clinic.yaml")
+            elif outside := outside_problem(font, roots):
+                problems.append(f"font: {self.font!r} {outside}")
         elif self.font not in BUNDLED_FONTS:
             bundled = ", ".join(repr(name) for name in BUNDLED_FONTS)
             problems.append(f"font: {self.font!r} is not bundled (use {bundled} or a font file)")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one line each (schema_error_lines)
         return self
 
     @property
@@ -334,10 +341,8 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
         )
     if not config_file.is_file():
         raise ConfigError(f"{source}: file not found (create a kit with 'handouts init DIR')")
-    try:
-        raw = parse_yaml(config_file.read_text(encoding="utf-8-sig"), source)
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text; save it as UTF-8") from None
+    try:  # KitFileError (a link out of the kit, not UTF-8) is a ValueError too
+        raw = parse_yaml(read_kit_text(config_file, resource_roots(kit_dir)), source)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if not isinstance(raw, dict):

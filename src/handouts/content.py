@@ -25,7 +25,8 @@ from pydantic import (
 from .choices import Layout
 from .config import WebAddress
 from .errors import ContentError
-from .paths import builtin_dir, display_path
+from .kit_files import KitFileError, outside_problem, read_kit_text
+from .paths import builtin_dir, display_path, resource_roots
 from .yamlio import parse_yaml, schema_error_lines
 
 STANDARD_BLOCKS = (
@@ -188,8 +189,8 @@ class Treatment:
 
 def _read_model(path: Path, model: type[BaseModel]) -> BaseModel:
     source = display_path(path)
-    try:
-        raw = parse_yaml(path.read_text(encoding="utf-8-sig"), source)
+    try:  # KitFileError (not UTF-8) and YAML problems are ValueErrors naming the file
+        raw = parse_yaml(read_kit_text(path), source)
         return model.model_validate(raw if raw is not None else {})
     except ValidationError as error:
         raise ContentError(schema_error_lines(error, source)) from None
@@ -201,9 +202,9 @@ def read_block(path: Path, treatment: str, name: str, language: str = "en") -> B
     """Read one Markdown block with its YAML front matter."""
     source = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ContentError(f"{source}: not UTF-8 text; save it as UTF-8") from None
+        text = read_kit_text(path)
+    except KitFileError as error:
+        raise ContentError(str(error)) from None
     match = FRONT_MATTER.match(text)
     if not match:
         raise ContentError(
@@ -238,6 +239,8 @@ class ContentLibrary:
             for root in (kit_content, builtin_dir("content"))
             if root is not None and root.is_dir()
         ]
+        self.readable = resource_roots(kit_dir)
+        """Where every file read must really lie, whatever links sit on the way."""
 
     def slugs(self) -> list[str]:
         """Every treatment that has a ``treatment.yaml`` in some root, sorted."""
@@ -254,7 +257,8 @@ class ContentLibrary:
 
         A kit file always wins over a built-in one, even in another language: a
         clinic's own text is never silently replaced by the built-in translation.
-        A file that resolves outside its root is refused.
+        A file that resolves outside the kit and the built-in folders is refused, be the
+        link the file itself, its treatment folder or ``content/``.
         """
         stem, _, suffix = relative.rpartition(".")
         names = [(f"{stem}.{language}.{suffix}", language)] if language != "en" else []
@@ -262,11 +266,8 @@ class ContentLibrary:
             for name, found_language in (*names, (relative, "en")):
                 candidate = root / name
                 if candidate.is_file():
-                    if not candidate.resolve().is_relative_to(root.resolve()):
-                        raise ContentError(
-                            f"{display_path(candidate)}: points outside "
-                            f"{display_path(root)}; copy the file in instead of linking to it"
-                        )
+                    if problem := outside_problem(candidate, self.readable):
+                        raise ContentError(f"{display_path(candidate)}: {problem}")
                     return candidate, found_language
         return None
 

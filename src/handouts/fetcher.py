@@ -7,7 +7,8 @@ from pathlib import Path
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .paths import file_url_path, inside
+from .kit_files import outside_problem
+from .paths import display_path, file_url_path
 
 
 class RefusedURL(ValueError):
@@ -36,14 +37,12 @@ class KitURLFetcher(URLFetcher):
                 f"{url!r} is not allowed: leaflets never load anything from the "
                 "network; put the file in the clinic kit"
             )
-        path = file_url_path(url)
-        if not inside(path, self.roots):
-            raise RefusedURL(
-                f"{str(path)!r} is outside the clinic kit and built-in folders; "
-                "copy it into the clinic kit"
-            )
+        written = file_url_path(url, follow_links=False)
+        if problem := outside_problem(written, self.roots):
+            raise RefusedURL(f"{display_path(written)}: {problem}")
+        path = written.resolve()
         if not path.is_file():
-            raise RefusedURL(f"{str(path)!r} not found")
+            raise RefusedURL(f"{display_path(written)}: file not found")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
             path.as_uri(), path.read_bytes(), headers={"Content-Type": content_type}

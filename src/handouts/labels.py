@@ -10,7 +10,8 @@ import warnings
 from pathlib import Path
 
 from .errors import HandoutsWarning, TemplateError
-from .paths import builtin_dir, display_path
+from .kit_files import read_kit_text
+from .paths import builtin_dir, display_path, resource_roots
 from .yamlio import parse_yaml
 
 FALLBACK_LANGUAGE = "en"
@@ -20,10 +21,16 @@ class LabelWarning(HandoutsWarning):
     """A language without its own catalogue, or a catalogue missing some words."""
 
 
-def _read_catalogue(path: Path) -> dict[str, str]:
+def _readable(folder: Path) -> list[Path]:
+    """Where a catalogue in template ``folder`` may really lie: a kit's ``templates/``
+    sits in its kit; the built-in one reads only built-in files."""
+    return resource_roots(None if folder == builtin_dir("templates") else folder.parent)
+
+
+def _read_catalogue(path: Path, folder: Path) -> dict[str, str]:
     source = display_path(path)
-    try:
-        raw = parse_yaml(path.read_text(encoding="utf-8-sig"), source)
+    try:  # KitFileError (a link out of the kit, not UTF-8) is a ValueError too
+        raw = parse_yaml(read_kit_text(path, _readable(folder)), source)
     except ValueError as error:
         raise TemplateError(str(error)) from None
     if not isinstance(raw, dict) or not all(isinstance(text, str) for text in raw.values()):
@@ -34,10 +41,12 @@ def _read_catalogue(path: Path) -> dict[str, str]:
 def _catalogue(folders: list[Path], language: str) -> tuple[dict[str, str], list[Path]]:
     """Built-in words for ``language`` with the kit's own on top, and the files read."""
     words: dict[str, str] = {}
-    paths = [folder / "labels" / f"{language}.yaml" for folder in reversed(folders)]
-    paths = [path for path in paths if path.is_file()]
-    for path in paths:
-        words.update(_read_catalogue(path))
+    paths = []
+    for folder in reversed(folders):
+        path = folder / "labels" / f"{language}.yaml"
+        if path.is_file():
+            words.update(_read_catalogue(path, folder))
+            paths.append(path)
     return words, paths
 
 

@@ -44,11 +44,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def file_url_path(url: str) -> Path:
-    """The real (symlinks resolved) path behind a ``file:`` URL."""
+def file_url_path(url: str, follow_links: bool = True) -> Path:
+    """The real (symlinks resolved) path behind a ``file:`` URL; as written without links."""
     from urllib.request import url2pathname  # slow to import; only renders need it
 
-    return Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+    path = Path(url2pathname(unquote(urlsplit(url).path)))
+    return path.resolve() if follow_links else path
 
 
 def inside(path: Path, roots: list[Path]) -> bool:

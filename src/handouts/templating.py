@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 import secrets
 import traceback
 from collections.abc import Mapping
@@ -23,12 +25,14 @@ from jinja2 import (
 from jinja2 import (
     TemplateError as JinjaTemplateError,
 )
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .bidi import ltr_filter
 from .config import Clinic
 from .errors import ContentError, TemplateError
-from .paths import builtin_dir, display_path
+from .kit_files import KitFileError, read_kit_text
+from .paths import builtin_dir, display_path, resource_roots
 
 PLACEHOLDERS: dict[str, str] = {
     "clinic.name": "the clinic's name",
@@ -52,18 +56,35 @@ def template_folders(clinic: Clinic) -> list[Path]:
     ]
 
 
-class _ContainedLoader(FileSystemLoader):
-    """FileSystemLoader that refuses templates resolving outside their folder (symlinks)."""
+class _KitLoader(FileSystemLoader):
+    """FileSystemLoader that reads only files really inside ``readable`` (links followed
+    first, be they the template, a folder on the way or ``templates/`` itself), as UTF-8."""
+
+    def __init__(self, folders: list[Path], readable: list[Path]) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.readable = readable
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
-        real = Path(filename).resolve()
-        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
-            raise TemplateError(
-                f"{display_path(Path(filename))}: points outside the templates "
-                "folder; copy the file in instead of linking to it"
-            )
-        return source, filename, uptodate
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            filename = posixpath.join(folder, *pieces)
+            if os.path.isfile(filename):
+                break
+        else:
+            raise TemplateNotFound(template)
+        try:
+            contents = read_kit_text(Path(filename), self.readable)
+        except KitFileError as error:
+            raise TemplateError(str(error)) from None
+        mtime = os.path.getmtime(filename)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(filename) == mtime
+            except OSError:
+                return False
+
+        return contents, os.path.normpath(filename), uptodate
 
 
 def leaflet_environment(clinic: Clinic) -> Environment:
@@ -74,15 +95,16 @@ def leaflet_environment(clinic: Clinic) -> Environment:
     keeps a kit template from reaching Python internals. Environments are kept per
     set of folders, so templates compile once; Jinja reloads a file that changes.
     """
-    return _environment(tuple(template_folders(clinic)))
+    return _environment(tuple(template_folders(clinic)), tuple(resource_roots(clinic.kit_dir)))
 
 
 @cache
-def _environment(folders: tuple[Path, ...]) -> Environment:
+def _environment(folders: tuple[Path, ...], readable: tuple[Path, ...]) -> Environment:
+    builtin = builtin_dir("templates")
     loader = ChoiceLoader(
         [
-            PrefixLoader({"builtin": _ContainedLoader(builtin_dir("templates"))}),
-            _ContainedLoader([str(folder) for folder in folders]),
+            PrefixLoader({"builtin": _KitLoader([builtin], resource_roots(None))}),
+            _KitLoader(list(folders), list(readable)),
         ]
     )
     environment = ImmutableSandboxedEnvironment(

@@ -6,8 +6,10 @@ from markupsafe import Markup
 
 from .choices import Paper
 from .config import Clinic
+from .errors import TemplateError
+from .kit_files import outside_problem
 from .labels import page_counter_css
-from .paths import builtin_dir, file_url_path
+from .paths import builtin_dir, display_path, file_url_path, resource_roots
 
 BUILTIN_STYLESHEETS = ("fonts.css", "base.css", "print.css", "leaflet.css")
 """Shared by every paper size, before ``page-<paper>.css`` and the kit's ``extra.css``."""
@@ -88,7 +90,8 @@ def stylesheet_urls(
     """Stylesheets in cascade order; each name is looked up in the kit, then built-in.
 
     A card or tri-fold adds ``layout-<layout>.css``, and ``large_print`` then adds
-    ``large-print.css``, after the paper's sheet.
+    ``large-print.css``, after the paper's sheet. A sheet that leads outside the kit (a
+    linked ``styles/`` folder or file) is an error naming it.
     """
     kit_styles = clinic.kit_dir / "styles" if clinic.kit_dir else None
     folders = [
@@ -96,18 +99,21 @@ def stylesheet_urls(
         for folder in (kit_styles, builtin_dir("styles"))
         if folder is not None and folder.is_dir()
     ]
-    urls = []
     names = [*BUILTIN_STYLESHEETS, f"page-{paper}.css"]
     if layout != "leaflet":
         names.append(f"layout-{layout}.css")
     if large_print:
         names.append(LARGE_PRINT_STYLESHEET)
-    for name in names:
-        path = next(folder / name for folder in folders if (folder / name).is_file())
-        urls.append(path.as_uri())
+    paths = [
+        next(folder / name for folder in folders if (folder / name).is_file()) for name in names
+    ]
     if kit_styles is not None and (kit_styles / "extra.css").is_file():
-        urls.append((kit_styles / "extra.css").as_uri())
-    return urls
+        paths.append(kit_styles / "extra.css")
+    readable = resource_roots(clinic.kit_dir)
+    for path in paths:
+        if problem := outside_problem(path, readable):
+            raise TemplateError(f"{display_path(path)}: {problem}")
+    return [path.as_uri() for path in paths]
 
 
 PAGE_SETUP_STYLESHEETS = ("print.css", "page-a4.css", "page-letter.css", "page-a5.css")

@@ -168,5 +168,5 @@ def schema_error_lines(error: ValidationError, source: str) -> str:
         if location:
             lines.append(f"{source}: {location}: {message}")
         else:
-            lines.extend(f"{source}: {part}" for part in message.split("; "))
+            lines.extend(f"{source}: {part}" for part in message.splitlines())
     return "\n".join(lines)
