@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pdfcheck import reader, text
 
-from handouts.appointment_csv import read_appointments
+from handouts.appointment_csv import UNCLOSED, read_appointments
 from handouts.batch import run_batch
 from handouts.cli import cli
 from handouts.config import load_clinic
@@ -192,7 +192,8 @@ def test_csv_mistakes_are_reported_not_silently_lost(tmp_path):
     rows, problems = read_appointments(csv_file, ContentLibrary())
     reasons = {problem.row: problem.reason for problem in problems}
     assert reasons[2] == "9 cells but the header has 7; check the separators in this row"
-    assert reasons[3] == "a cell runs over several lines; is a quote mark missing?"
+    assert reasons[3] == UNCLOSED
+    assert [row.appointment.patient for row in rows] == ["Cy Day"]  # read after the stray quote
     assert rows == [] or all(row.appointment.patient != "Di Nash" for row in rows)
 
 
@@ -233,8 +234,8 @@ def test_an_exact_duplicate_row_is_reported_once_and_made_once(tmp_path, in_tmp)
     result = CliRunner().invoke(cli, ["batch", str(csv_file), "-o", "out", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "2 duplicate rows made once" in result.stdout
-    assert "row 3: the same appointment as row 2; made once" in result.stderr
-    assert "row 5: the same appointment as row 2; made once" in result.stderr
+    assert "row 3: the same appointment as line 2; made once" in result.stderr
+    assert "row 5: the same appointment as line 2; made once" in result.stderr
     assert "could not be made" not in result.stderr
     made = sorted(path.name for path in (in_tmp / "out").iterdir())
     # Two appointments of one patient on one day share a name, so the second gets -2.
