@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -68,10 +69,13 @@ class Inbox:
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.envelopes = []
+        """What arrived as it came: sender, recipients, MAIL options and the bytes."""
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            self.envelopes.append(envelope)
             self.messages.append(
                 email.message_from_bytes(envelope.content, policy=email.policy.default)
             )
@@ -230,6 +234,113 @@ class DyingServer:
                     return
                 else:
                     say("250 OK")
+        finally:
+            stream.close()
+            connection.close()
+
+
+class FaultyServer:
+    """A raw plain-SMTP server on 127.0.0.1 that misbehaves around the end of a message's data.
+
+    ``faults`` says, message by message, what happens: ``"slow:<seconds>"`` replies 250
+    that long after the final "."; ``"drop"`` keeps the message and closes the connection
+    without a word; ``"reject"`` answers the final "." with 554; ``"refuse"`` answers the
+    DATA command itself with 451, so no data goes; ``"ok"`` (also once the list is used up)
+    replies 250 at once. Every message whose data arrived is in ``received`` as
+    (MAIL FROM address, bytes), kept or not: what a patient may have got. ``mail_commands``
+    are the MAIL lines as sent; ``extensions`` are offered in EHLO.
+    """
+
+    def __init__(self, port, faults=(), extensions=("8BITMIME",)):
+        self.faults = list(faults)
+        self.extensions = list(extensions)
+        self.received: list[tuple[str, bytes]] = []
+        self.mail_commands: list[str] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.threads: list[threading.Thread] = []
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self):
+        self.accepting.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()  # a slow answer still pending is not waited for
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept(), which holds the port
+        self.listener.close()
+        self.accepting.join(timeout=10)
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        """What arrived, parsed."""
+        return [
+            email.message_from_bytes(data, policy=email.policy.default) for _, data in self.received
+        ]
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed by __exit__
+                return
+            thread = threading.Thread(target=self._session, args=(connection,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _session(self, connection):
+        stream = connection.makefile("rwb")
+        sender = ""
+
+        def say(line):
+            stream.write(line.encode() + b"\r\n")
+            stream.flush()
+
+        try:
+            say("220 127.0.0.1 ESMTP faulty")
+            while line := stream.readline():
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    say("\r\n".join(f"250-{name}" for name in ["127.0.0.1", *self.extensions]))
+                    say("250 HELP")
+                elif verb == b"MAIL":
+                    command = line.decode("utf-8").strip()
+                    self.mail_commands.append(command)
+                    sender = command.split(":", 1)[1].strip().split(" ")[0]
+                    say("250 OK")
+                elif verb == b"DATA":
+                    with self.lock:
+                        refuse = self.faults[:1] == ["refuse"]
+                        if refuse:
+                            self.faults.pop(0)
+                    if refuse:
+                        say("451 4.3.0 try again later")
+                        continue
+                    say("354 end with a dot")
+                    data = b""
+                    while (chunk := stream.readline()) not in (b".\r\n", b""):
+                        data += chunk[1:] if chunk.startswith(b"..") else chunk
+                    with self.lock:
+                        self.received.append((sender, data))
+                        fault = self.faults.pop(0) if self.faults else "ok"
+                    if fault == "drop":
+                        return
+                    if fault == "reject":
+                        say("554 5.7.1 message refused")
+                        continue
+                    if fault.startswith("slow:") and self.stopping.wait(float(fault[5:])):
+                        return
+                    say("250 2.0.0 queued")
+                elif verb == b"QUIT":
+                    say("221 bye")
+                    return
+                else:  # RSET, NOOP, RCPT...
+                    say("250 OK")
+        except OSError:  # the client gave up waiting and closed its end
+            pass
         finally:
             stream.close()
             connection.close()

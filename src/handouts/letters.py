@@ -6,7 +6,9 @@ treatments and the way its dates are written.
 
 from __future__ import annotations
 
+import email.policy
 from datetime import date
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import TYPE_CHECKING
@@ -67,16 +69,45 @@ def compose(
         return render_template(clinic, _email_template(clinic, name, language), context)
 
     message["Subject"] = " ".join(render("subject.txt").split())
-    message["From"] = f"{clinic.name} <{sender}>"
-    message["To"] = row.email
+    message["From"] = address(sender, clinic.name)
+    message["To"] = address(row.email)
     if clinic.mail.reply_to:
-        message["Reply-To"] = clinic.mail.reply_to
+        message["Reply-To"] = address(clinic.mail.reply_to)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id
     message.set_content(render("body.txt"))
     message.add_alternative(render("body.html"), subtype="html")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=file_name)
     return message
+
+
+def address(addr_spec: str, display_name: str = "") -> Address:
+    """An address for a header: a display name with a comma or quote is quoted, not split.
+
+    Built from its two halves, since Python refuses to parse a non-ASCII local part
+    (``josé@example.com``), which RFC 6532 allows.
+    """
+    username, _, domain = addr_spec.rpartition("@")
+    return Address(display_name, username, domain)
+
+
+def as_bytes(message: EmailMessage) -> bytes:
+    """The letter as it goes to the server or into an .eml file.
+
+    With a non-ASCII address the headers are raw UTF-8 (RFC 6532), the only form in
+    which such an address is an address; it needs a server that offers SMTPUTF8.
+    """
+    policy = email.policy.SMTPUTF8 if needs_smtputf8(message) else email.policy.SMTP
+    return message.as_bytes(policy=policy)
+
+
+def needs_smtputf8(message: EmailMessage) -> bool:
+    """True when an address in From, To or Reply-To is not plain ASCII."""
+    return not all(
+        item.addr_spec.isascii()
+        for name in ("From", "To", "Reply-To")
+        for item in (message[name].addresses if message[name] else ())
+    )
 
 
 def _in_sentence(title: str) -> str:

@@ -1,22 +1,22 @@
 """``handouts email``: each appointment's leaflet by email, sent once and only once.
 
 Every message is claimed in the clinic's history before it is sent and marked sent
-after the server accepts it; a failed send stays 'failed' and is tried again on the
-next run. ``--outbox`` writes .eml files instead of sending.
+after the server accepts it; a send that failed before the letter's data went out
+stays 'failed' and is tried again on the next run. One whose data went out with no
+answer is 'uncertain' and is never sent again by itself (see .sending). ``--outbox``
+writes .eml files instead of sending.
 """
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from . import letter_log, smtp
+from . import letter_log, sending
 from .appointment_csv import AppointmentRow, read_appointments
 from .atomic import save_file, write_atomically
 from .config import Clinic, load_clinic
@@ -24,8 +24,10 @@ from .content import ContentLibrary
 from .errors import HandoutsError
 from .history import LeafletRecord, now, record_leaflets
 from .leaflet import leaflet_maker
-from .letters import compose
-from .smtp import NOT_MADE, Mailer, NotSent, ServerDown, send_letter
+from .letters import as_bytes, compose
+from .mail_report import AFTER_UNCERTAIN, BAD_ROW, NO_ADDRESS, EmailReport, UncertainEntry
+from .sending import Outcome, UncertainLetter, send_letter, sender_address
+from .smtp import NOT_MADE, Mailer, NotSent, ServerDown
 
 Kind = Literal["leaflet", "precare", "aftercare"]
 AFTERCARE_DAYS = 3
@@ -40,36 +42,6 @@ class Letter:
     kind: Kind
     key: str
     """Identifies the message across runs, so it is never sent twice."""
-
-
-NO_ADDRESS = "no email address; print the leaflet instead"
-BAD_ROW = "not sent: the row needs fixing in the CSV"
-"""Causes, for counting the letters not sent by reason (more in .smtp)."""
-
-
-@dataclass
-class EmailReport:
-    """What an email run did."""
-
-    sent: list[str] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
-    already_sent: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
-    """(row, reason) for every appointment not sent (or not written); row 0: no row."""
-    duplicates: list[tuple[int, str]] = field(default_factory=list)
-    """(row, reason) for rows that repeat an earlier row exactly: sent once, not again."""
-    causes: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
-    """What each problem is counted as in ``summary_by_reason``."""
-
-    def not_sent(self, row: int, reason: str, cause: str | None = None) -> None:
-        """Report one appointment not sent; ``cause`` (default: ``reason``) groups it."""
-        self.problems.append((row, reason))
-        self.causes[(row, reason)] = cause or reason
-
-    def summary_by_reason(self) -> dict[str, int]:
-        """How many appointments were not sent for each reason, the commonest first."""
-        counts = Counter(self.causes.get(problem, problem[1]) for problem in self.problems)
-        return dict(counts.most_common())
 
 
 def due_letters(rows: list[AppointmentRow], today: date | None, precare_days: int) -> list[Letter]:
@@ -139,7 +111,7 @@ class _Leaflets:
 
 def can_send(clinic: Clinic) -> bool:
     """True when clinic.yaml names a mail server and a From address."""
-    return bool(clinic.mail.host and (clinic.mail.from_address or clinic.email))
+    return bool(clinic.mail.host and sender_address(clinic))
 
 
 def run_email(
@@ -153,7 +125,8 @@ def run_email(
     """Email (or, with ``outbox``, write .eml files for) each appointment's leaflet.
 
     Every appointment not sent is in the report's ``problems``: when the server
-    stops answering, so is each letter not tried after it.
+    stops answering, or leaves a letter uncertain, so is each letter not tried after it.
+    Uncertain letters are in the report's ``uncertain``.
     """
     clinic = load_clinic(clinic_dir)
     if send and not can_send(clinic):
@@ -181,6 +154,12 @@ def run_email(
                 )
                 _count_unsent(run, letters[number + 1 :], error.cause)
                 break
+            except UncertainLetter as error:  # stop: sending more may leave more uncertain
+                report.uncertain.append(
+                    UncertainEntry(letter.row.row, error.recipient, error.message_id, error.message)
+                )
+                _count_unsent(run, letters[number + 1 :], f"{AFTER_UNCERTAIN}; run again later")
+                break
     finally:
         if run.mailer is not None:
             run.mailer.close()
@@ -190,23 +169,37 @@ def run_email(
 
 def _count_unsent(run: _Run, letters: list[Letter], cause: str) -> None:
     """Report the letters a run could not try, except those sent on an earlier run."""
-    sent = letter_log.sent_before(run.clinic, [letter.key for letter in letters])
+    states = letter_log.letter_states(run.clinic, [letter.key for letter in letters])
     for letter in letters:
+        state = states.get(letter.key)
         if not letter.row.email:
             run.report.not_sent(letter.row.row, NO_ADDRESS)
-        elif letter.key in sent:
+        elif state and state.status == "sent":
             run.report.already_sent += 1
+        elif state and state.is_uncertain(run.clinic):
+            _earlier_uncertain(run, letter)
         else:
             run.report.not_sent(letter.row.row, cause, cause)
 
 
+def _earlier_uncertain(run: _Run, letter: Letter) -> None:
+    """Report a letter left uncertain by an earlier run (not sent again now)."""
+    state = letter_log.letter_states(run.clinic, [letter.key])[letter.key]
+    reason = state.reason or "the server did not say whether it took the letter"
+    run.report.uncertain.append(
+        UncertainEntry(letter.row.row, state.recipient, state.message_id, reason, earlier=True)
+    )
+
+
 def email_leaflet(
     clinic: Clinic, row: AppointmentRow, pdf: bytes, file_name: str, record: LeafletRecord
-) -> bool:
-    """Email a leaflet already made (the web app's Email button); False if sent before.
+) -> Outcome | Literal["uncertain"]:
+    """Email a leaflet already made (the web app's Email button).
 
-    The letter's key is the one ``handouts email`` uses, so a patient never gets the
-    same leaflet twice from the two together.
+    Returns "sent", "sent before", "uncertain before" (an earlier try may have arrived)
+    or "uncertain" (this try may have: the server did not say). The letter's key is the
+    one ``handouts email`` uses, so a patient never gets the same leaflet twice from
+    the two together.
     """
     if not can_send(clinic):
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) to send email")
@@ -223,6 +216,8 @@ def email_leaflet(
                 replace(record, channel="email", created=now()),
             ),
         )
+    except UncertainLetter:
+        return "uncertain"
     finally:
         mailer.close()
 
@@ -257,21 +252,26 @@ def _deliver(run: _Run, letter: Letter) -> None:
 
     if run.mailer is not None:
         try:
-            if send_letter(clinic, letter, run.mailer, prepare):
-                report.sent.append(row.email)
-            else:
-                report.already_sent += 1
+            outcome = send_letter(clinic, letter, run.mailer, prepare)
         except ServerDown:
             raise
         except NotSent as error:
             report.not_sent(row.row, error.message, error.cause)
+            return
+        if outcome == "sent":
+            report.sent.append(row.email)
+        elif outcome == "uncertain before":
+            _earlier_uncertain(run, letter)
+        else:
+            report.already_sent += 1
         return
     try:
-        message, record = prepare(smtp.new_message_id(clinic))
+        message, record = prepare(sending.new_message_id(clinic))
+        content = as_bytes(message)
     except Exception as error:
-        report.not_sent(row.row, smtp.plain_reason(error), NOT_MADE)
+        report.not_sent(row.row, sending.plain_reason(error), NOT_MADE)
         return
     eml = run.outbox / Path(record.output).with_suffix(f".{letter.kind}.eml").name
-    write_atomically(eml, message.as_bytes(policy=email.policy.SMTP))
+    write_atomically(eml, content)
     report.written.append(eml)
     record_leaflets(clinic, [record])

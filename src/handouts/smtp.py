@@ -1,4 +1,9 @@
-"""Sending a letter once over SMTP, and what the server said in plain words."""
+"""Sending a letter's bytes over SMTP at most once, and what the server said in plain words.
+
+MAIL, RCPT and DATA go one by one (as ``smtplib.SMTP.data`` does), so the mailer knows
+whether the final "." went out. Before it, any failure means the letter was not sent;
+after it, only the server's reply tells: with no reply the letter is *uncertain*.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,20 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import TYPE_CHECKING
 
 from .config import Clinic
 from .errors import HandoutsError
-from .history import LeafletRecord, record_leaflets
-from .letter_log import claim_message, finish_message
-
-if TYPE_CHECKING:
-    from .mail import Letter
 
 PASSWORD_VARIABLE = "HANDOUTS_SMTP_PASSWORD"
 CA_FILE_VARIABLE = "HANDOUTS_SMTP_CAFILE"
 """Optional: a PEM file of extra certificate authorities, for a clinic's own mail server."""
-TIMEOUT_SECONDS = 30
 
 REFUSED_ADDRESS = "not sent: the server refused the address; check it with the patient"
 REFUSED_LETTER = "not sent: the mail server refused the letter; it is tried again next run"
+NO_SMTPUTF8 = (
+    "not sent: the mail server cannot take an address with non-ASCII letters; "
+    "check the address with the patient or print the leaflet"
+)
 SERVER_STOPPED = "not sent: the mail server stopped answering; run again later"
 SERVER_UNREACHABLE = "not sent: the mail server could not be reached; run again later"
 NOT_MADE = "not sent: the leaflet could not be made"
@@ -34,7 +34,7 @@ NOT_MADE = "not sent: the leaflet could not be made"
 
 
 class NotSent(HandoutsError):
-    """A letter could not be made or sent; it is tried again next time."""
+    """A letter could not be made or sent (its data never went out); tried again next time."""
 
     def __init__(self, message: str, cause: str = REFUSED_LETTER) -> None:
         super().__init__(message)
@@ -48,52 +48,149 @@ class ServerDown(NotSent):
         super().__init__(message, cause)
 
 
+class Uncertain(HandoutsError):
+    """A letter's data went out but the server never said whether it took it.
+
+    It may have reached the patient, so it is never sent again by itself.
+    """
+
+
+class _Dropped(Exception):
+    """The connection failed before any of the letter's data went out: safe to try again."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Mailer:
     """One SMTP connection for a whole run, opened on first use."""
 
     def __init__(self, clinic: Clinic) -> None:
         self.clinic = clinic
+        self.timeout = clinic.mail.timeout
         self.connection: smtplib.SMTP | None = None
         self.connected = False
         """True once the server answered in this run."""
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        """Send to exactly ``recipient``; reconnect once if the server dropped us.
+    def send(
+        self, content: bytes, sender: str, recipient: str, data_goes_out: Callable[[], None]
+    ) -> None:
+        """Send ``content`` from ``sender`` to exactly ``recipient``, at most once.
 
-        Raises NotSent when the server refuses the letter, ServerDown when it
-        cannot be reached or stops answering.
+        ``data_goes_out()`` is called just before the letter's data is sent. Until
+        then a dropped connection is opened again and the letter tried once more.
+        Raises NotSent when the server refuses the letter, ServerDown when it cannot
+        be reached, Uncertain when the data went out and no clear answer came back.
         """
+        international = not (sender.isascii() and recipient.isascii())
         for attempt in (1, 2):
             if self.connection is None:
                 self.connection = self._connect()
             try:
-                self.connection.send_message(message, to_addrs=[recipient])
-                return
-            except smtplib.SMTPRecipientsRefused as error:
-                words = smtp_error_words(error)
-                advice = "check it with the patient; it is tried again next run"
-                raise NotSent(f"{words}; {advice}", REFUSED_ADDRESS) from None
-            except smtplib.SMTPResponseException as error:
-                if error.smtp_code != 421:  # 421: the server is closing the connection
-                    raise self._refused(recipient, error) from None
-                dropped: Exception = error
-            except smtplib.SMTPServerDisconnected as error:
-                dropped = error
-            except smtplib.SMTPException as error:
-                raise self._refused(recipient, error) from None
-            except OSError as error:  # a timeout, a reset connection
-                dropped = error
-            self._drop()
-            if attempt == 2:
-                raise ServerDown(
-                    f"the mail server {self._where()} stopped answering "
-                    f"({smtp_error_words(dropped)})"
-                )
+                self._envelope(self.connection, sender, recipient, international, content)
+                break
+            except _Dropped as dropped:
+                self._drop()
+                if attempt == 2:
+                    raise ServerDown(
+                        f"the mail server {self._where()} stopped answering "
+                        f"({smtp_error_words(dropped.error, self.timeout)})"
+                    ) from None
+        try:
+            data_goes_out()
+        except BaseException:
+            self._drop()  # the server waits for data that will not come
+            raise
+        self._data(self.connection, content, recipient)
 
-    @staticmethod
-    def _refused(recipient: str, error: smtplib.SMTPException) -> NotSent:
-        words = smtp_error_words(error)
-        return NotSent(f"not sent to {recipient}: {words}; it is tried again next run")
+    def _envelope(
+        self,
+        connection: smtplib.SMTP,
+        sender: str,
+        recipient: str,
+        international: bool,
+        content: bytes,
+    ) -> None:
+        """MAIL, RCPT and DATA up to the server's 354 "go ahead"."""
+        try:
+            connection.ehlo_or_helo_if_needed()
+            options = []
+            if international:
+                if not connection.has_extn("smtputf8"):
+                    raise NotSent(
+                        f"not sent to {recipient}: the mail server does not offer SMTPUTF8, "
+                        "which an address with non-ASCII letters needs; check the address "
+                        "with the patient or print the leaflet",
+                        NO_SMTPUTF8,
+                    )
+                options.append("SMTPUTF8")
+            if not content.isascii() and connection.has_extn("8bitmime"):
+                options.append("BODY=8BITMIME")
+            code, text = connection.mail(sender, options)
+            if code != 250:
+                self._refused(code, smtplib.SMTPSenderRefused(code, text, sender), recipient)
+            code, text = connection.rcpt(recipient)
+            if code not in (250, 251):
+                error = smtplib.SMTPRecipientsRefused({recipient: (code, text)})
+                self._refused(code, error, recipient)
+            connection.putcmd("data")
+            code, text = connection.getreply()
+            if code != 354:
+                self._refused(code, smtplib.SMTPDataError(code, text), recipient)
+        except smtplib.SMTPServerDisconnected as error:
+            raise _Dropped(_network_error(error)) from None
+        except smtplib.SMTPHeloError as error:
+            raise NotSent(f"not sent to {recipient}: {smtp_error_words(error)}") from None
+        except OSError as error:  # a timeout, a reset connection
+            raise _Dropped(error) from None
+
+    def _refused(self, code: int, error: smtplib.SMTPException, recipient: str) -> None:
+        """The server said no before the data: the letter was not sent."""
+        if code == 421:  # the server is closing the connection
+            raise _Dropped(error)
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.rset()  # ready for the next letter
+        words = smtp_error_words(error, self.timeout)
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            advice = "check it with the patient; it is tried again next run"
+            raise NotSent(f"{words}; {advice}", REFUSED_ADDRESS)
+        raise NotSent(f"not sent to {recipient}: {words}; it is tried again next run")
+
+    def _data(self, connection: smtplib.SMTP, content: bytes, recipient: str) -> None:
+        """The letter's data and the final ".", then the server's verdict on it."""
+        data = re.sub(rb"(?m)^\.", b"..", content)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        try:
+            connection.send(data + b".\r\n")
+        except smtplib.SMTPServerDisconnected as error:
+            # Not all of it reached the socket, so not the final ".": nothing was delivered.
+            self._drop()
+            raise ServerDown(
+                f"not sent to {recipient}: the mail server {self._where()} stopped answering "
+                f"while the letter went ({smtp_error_words(_network_error(error), self.timeout)})"
+            ) from None
+        try:
+            code, text = connection.getreply()
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            words = smtp_error_words(_network_error(error), self.timeout)
+            raise Uncertain(f"the server did not answer after the letter went ({words})") from None
+        if 200 <= code < 300:
+            return
+        if 400 <= code < 600:  # any other answer to the end of the data means "not taken"
+            if code == 421:
+                self._drop()
+            else:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    connection.rset()
+            words = smtp_error_words(smtplib.SMTPDataError(code, text), self.timeout)
+            raise NotSent(f"not sent to {recipient}: {words}; it is tried again next run")
+        self._drop()
+        raise Uncertain(
+            f"the server's answer after the letter went made no sense ({_server_text(text)!r})"
+        )
 
     def _where(self) -> str:
         return f"{self.clinic.mail.host}:{self.clinic.mail.port}"
@@ -106,10 +203,10 @@ class Mailer:
         try:
             if how == "tls":
                 connection = smtplib.SMTP_SSL(
-                    mail.host, mail.port, timeout=TIMEOUT_SECONDS, context=context
+                    mail.host, mail.port, timeout=self.timeout, context=context
                 )
             else:
-                connection = smtplib.SMTP(mail.host, mail.port, timeout=TIMEOUT_SECONDS)
+                connection = smtplib.SMTP(mail.host, mail.port, timeout=self.timeout)
                 if how == "starttls":
                     connection.starttls(context=context)
             password = os.environ.get(PASSWORD_VARIABLE)
@@ -119,8 +216,9 @@ class Mailer:
             if connection is not None:
                 with contextlib.suppress(OSError):
                     connection.close()
+            words = smtp_error_words(_network_error(error), self.timeout)
             raise ServerDown(
-                f"cannot reach the mail server {self._where()} ({smtp_error_words(error)})",
+                f"cannot reach the mail server {self._where()} ({words})",
                 SERVER_STOPPED if self.connected else SERVER_UNREACHABLE,
             ) from None
         self.connected = True
@@ -140,55 +238,12 @@ class Mailer:
         self.connection = None
 
 
-def send_letter(
-    clinic: Clinic,
-    letter: Letter,
-    mailer: Mailer,
-    prepare: Callable[[str], tuple[EmailMessage, LeafletRecord]],
-) -> bool:
-    """Send ``letter`` once and only once; False when it was sent already.
-
-    ``prepare(message_id)`` makes the message and the leaflet's history record. The
-    letter is claimed first and marked sent or failed after; a failure raises
-    NotSent (or ServerDown) and leaves the letter to be tried again.
-    """
-    row = letter.row
-    message_id = claim_message(
-        clinic, letter.key, row.email, row.appointment.patient, letter.kind, new_message_id(clinic)
-    )
-    if message_id is None:
-        return False
-    try:
-        message, record = prepare(message_id)
-    except Exception as error:  # whatever goes wrong, the claim must be released
-        reason = plain_reason(error)
-        finish_message(clinic, letter.key, reason)
-        raise NotSent(reason, NOT_MADE) from None
-    try:
-        mailer.send(message, row.email)
-    except NotSent as error:  # refused, server down...: tried again on the next run
-        finish_message(clinic, letter.key, error.message)
-        raise
-    except Exception as error:  # whatever goes wrong, the claim must be released
-        reason = f"not sent to {row.email}: {plain_reason(error)}; tried again next run"
-        finish_message(clinic, letter.key, reason)
-        raise NotSent(reason) from None
-    finish_message(clinic, letter.key)
-    record_leaflets(clinic, [record])
-    return True
-
-
-def new_message_id(clinic: Clinic) -> str:
-    """A fresh Message-ID at the clinic's own domain."""
-    domain = (clinic.mail.from_address or clinic.email or "handouts.local").split("@")[-1]
-    return make_msgid(domain=domain)
-
-
-def plain_reason(error: Exception) -> str:
-    """What went wrong, for the report: our own message, or the error's name and text."""
-    if isinstance(error, HandoutsError):
-        return error.message
-    return f"unexpected {type(error).__name__}: {error}"
+def _network_error(error: BaseException) -> BaseException:
+    """The timeout or reset behind smtplib's "Connection unexpectedly closed", if any."""
+    cause = error.__context__
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(cause, OSError):
+        return cause
+    return error
 
 
 def _server_text(text: bytes | str) -> str:
@@ -204,7 +259,7 @@ def _answer(code: int, text: bytes | str) -> str:
     return f"{code} {words}" if words else str(code)
 
 
-def smtp_error_words(error: BaseException) -> str:
+def smtp_error_words(error: BaseException, timeout: int | None = None) -> str:
     """An SMTP or network error as one line for clinic staff (no Python reprs)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "; ".join(
@@ -240,7 +295,8 @@ def smtp_error_words(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, TimeoutError):
-        return f"no answer in {TIMEOUT_SECONDS} seconds"
+        seconds = f"{timeout} seconds" if timeout else "time"
+        return f"no answer in {seconds}; mail: timeout in clinic.yaml sets how long to wait"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror[:1].lower() + error.strerror[1:]
     return _server_text(str(error)) or type(error).__name__
