@@ -92,12 +92,14 @@ def test_batch_makes_every_good_row_reports_bad_ones_and_exits_1(tmp_path, in_tm
     result = CliRunner().invoke(cli, ["batch", str(csv_file), "-o", "out", "--jobs", "2"])
     assert result.exit_code == 1
     counts = re.fullmatch(
-        r"Made 6 leaflets in out \((\d) stamped, (\d) rendered in full\)\.\n", result.stdout
+        r"The file had 8 rows\. Made 6 leaflets in out \((\d) stamped, (\d) rendered in full\), "
+        r"2 skipped\.\n",
+        result.stdout,
     )
     assert counts and int(counts[1]) + int(counts[2]) == 6, result.stdout
-    assert "2 rows could not be made:" in result.stderr
-    assert "row 4: treatment: unknown treatment 'no-such-treatment'" in result.stderr
-    assert "row 7: date: '2026-13-40' is not a date; use YYYY-MM-DD" in result.stderr
+    assert "2 rows skipped:" in result.stderr
+    assert "line 4: treatment: unknown treatment 'no-such-treatment'" in result.stderr
+    assert "line 7: date: '2026-13-40' is not a date; use YYYY-MM-DD" in result.stderr
     made = sorted((in_tmp / "out").iterdir())
     assert len(made) == 6
     assert "Patient 1" in text(made[0]) or "Patient 1" in " ".join(text(p) for p in made)
@@ -233,10 +235,10 @@ def test_an_exact_duplicate_row_is_reported_once_and_made_once(tmp_path, in_tmp)
     csv_file = write_csv(tmp_path / "a.csv", [row, row, other, row])
     result = CliRunner().invoke(cli, ["batch", str(csv_file), "-o", "out", "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    assert "2 duplicate rows made once" in result.stdout
-    assert "row 3: the same appointment as line 2; made once" in result.stderr
-    assert "row 5: the same appointment as line 2; made once" in result.stderr
-    assert "could not be made" not in result.stderr
+    assert "2 duplicates of earlier rows" in result.stdout
+    assert "line 3: the same appointment as line 2; made once" in result.stderr
+    assert "line 5: the same appointment as line 2; made once" in result.stderr
+    assert "skipped" not in result.stderr
     made = sorted(path.name for path in (in_tmp / "out").iterdir())
     # Two appointments of one patient on one day share a name, so the second gets -2.
     assert made == [

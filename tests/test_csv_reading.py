@@ -11,15 +11,20 @@ import io
 import random
 
 import pytest
+from click.testing import CliRunner
 
 from handouts.appointment_csv import (
     MAX_CELL,
     MAX_RECORD_LINES,
     TOO_LONG,
     UNCLOSED,
+    RowProblem,
     read_appointments,
     records,
 )
+from handouts.batch import BatchReport
+from handouts.cli import cli
+from handouts.cli_reports import batch_summary
 from handouts.content import ContentLibrary
 from handouts.errors import HandoutsError
 from handouts.mail import run_email
@@ -321,6 +326,35 @@ def test_a_record_spans_at_most_the_limit_of_lines(tmp_path, count):
         assert patients(rows) == ["Patient 2"] and len(problems) == count
 
 
+def test_batch_reports_rows_in_the_file_and_each_skipped_line(tmp_path, in_tmp):
+    path = tmp_path / "appointments.csv"
+    lines = [
+        "Ann Lee,,microneedling,2026-12-03,10:30,,,",
+        '"Stray Quote,,microneedling,,,,,',
+        'Bo Chan,,chemical-peel,2026-12-04,,,,"first\nsecond"',
+        "Cy Day,,no-such-treatment,,,,,",
+        "Ann Lee,,microneedling,2026-12-03,10:30,,,",
+    ]
+    path.write_text("\n".join([NOTES_HEADER, *lines]) + "\n")
+    result = CliRunner().invoke(cli, ["batch", str(path), "-o", "out", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("The file had 5 rows. Made 2 leaflets in out (")
+    assert result.stdout.endswith(", 1 duplicate of an earlier row, 2 skipped.\n")
+    assert result.stderr.splitlines()[:3] == [
+        "  line 7: the same appointment as line 2; made once",
+        "2 rows skipped:",
+        f"  line 3: {UNCLOSED}",
+    ]
+    assert result.stderr.splitlines()[3].startswith(
+        "  line 6: treatment: unknown treatment 'no-such-treatment'; available: "
+    )
+    assert len(result.stderr.splitlines()) == 4
+    assert sorted(path.name for path in (in_tmp / "out").iterdir()) == [
+        "2026-12-03_Ann-Lee_microneedling.pdf",
+        "2026-12-04_Bo-Chan_chemical-peel.pdf",
+    ]
+
+
 def test_email_reads_the_rows_after_a_stray_quote(clinic_kit, tmp_path):
     kit = clinic_kit(base="demo")
     path = tmp_path / "appointments.csv"
@@ -334,3 +368,19 @@ def test_email_reads_the_rows_after_a_stray_quote(clinic_kit, tmp_path):
         "2026-12-03_Ann-Lee_microneedling.leaflet.eml"
     ]
     assert report.problems == [(2, UNCLOSED)]
+
+
+def test_the_batch_summary_counts_every_row_of_the_file(tmp_path):
+    out = tmp_path / "out"
+    assert batch_summary(BatchReport(), out) == f"The file had 0 rows. Made 0 leaflets in {out}."
+    report = BatchReport(
+        made=[out / "a.pdf"],
+        up_to_date=[out / "b.pdf", out / "c.pdf"],
+        problems=[RowProblem(4, "bad", last_line=6), RowProblem(7, "again", duplicate=True)],
+        stamped=1,
+    )
+    assert batch_summary(report, out) == (
+        f"The file had 5 rows. Made 1 leaflet in {out} (1 stamped, 0 rendered in full), "
+        "2 already up to date, 1 duplicate of an earlier row, 1 skipped."
+    )
+    assert [problem.where for problem in report.problems] == ["lines 4-6", "line 7"]

@@ -1,4 +1,4 @@
-"""What the ``handouts`` commands print: summaries, problems by row, a progress bar."""
+"""What the ``handouts`` commands print: summaries, problems by line, a progress bar."""
 
 from __future__ import annotations
 
@@ -36,35 +36,43 @@ def _plural(count: int, word: str) -> str:
 
 
 def batch_summary(report, output_dir: Path) -> str:
-    """``Made 12 leaflets in leaflets (11 stamped, 1 rendered in full; 3 already up to date).``"""
+    """``The file had 45 rows. Made 40 leaflets in leaflets (38 stamped, 2 rendered in
+    full), 3 already up to date, 2 skipped.``
+
+    Every row of the file is made, up to date, a duplicate (made once) or skipped.
+    """
     made = len(report.made)
-    details = []
-    if made:
-        details.append(f"{report.stamped} stamped, {made - report.stamped} rendered in full")
-    if report.up_to_date:
-        details.append(f"{len(report.up_to_date)} already up to date")
     duplicates = sum(problem.duplicate for problem in report.problems)
+    skipped = len(report.problems) - duplicates
+    rows = made + len(report.up_to_date) + len(report.problems)
+    parts = [f"Made {_plural(made, 'leaflet')} in {output_dir}"]
+    if made:
+        parts[0] += f" ({report.stamped} stamped, {made - report.stamped} rendered in full)"
+    if report.up_to_date:
+        parts.append(f"{len(report.up_to_date)} already up to date")
     if duplicates:
-        details.append(f"{_plural(duplicates, 'duplicate row')} made once")
-    shown = f" ({'; '.join(details)})" if details else ""
-    return f"Made {_plural(made, 'leaflet')} in {output_dir}{shown}."
+        parts.append(
+            "1 duplicate of an earlier row"
+            if duplicates == 1
+            else f"{duplicates} duplicates of earlier rows"
+        )
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return f"The file had {_plural(rows, 'row')}. {', '.join(parts)}."
 
 
 def print_batch_report(report, output_dir: Path) -> bool:
-    """Say what a batch run made and what it could not; True when rows failed."""
+    """Say what a batch run made and what it skipped, by line; True when rows were skipped."""
     for note in report.notes:
         click.secho(f"Warning: {note}", fg="yellow", err=True)
     click.echo(batch_summary(report, output_dir))
     for problem in report.problems:
         if problem.duplicate:
-            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+            click.echo(f"  {problem.where}: {problem.reason}", err=True)
     if report.failed:
-        count = len(report.failed)
-        click.secho(
-            f"{count} row{'s' if count != 1 else ''} could not be made:", fg="red", err=True
-        )
+        click.secho(f"{_plural(len(report.failed), 'row')} skipped:", fg="red", err=True)
         for problem in report.failed:
-            click.echo(f"  row {problem.row}: {problem.reason}", err=True)
+            click.echo(f"  {problem.where}: {problem.reason}", err=True)
         return True
     return False
 
