@@ -23,6 +23,7 @@ from handouts.config import load_clinic
 from handouts.history import database_path, leaflet_history
 from handouts.letter_log import claim_message, start_delivery, uncertain_letters
 from handouts.mail import run_email
+from handouts.web import create_app
 
 FROM = "hello@northbank-skin.example"
 ROWS = [
@@ -299,3 +300,93 @@ def test_a_non_ascii_address_is_not_sent_when_the_server_cannot_take_it(relay_ki
             " the leaflet",
         )
     ]
+
+
+# The web app --------------------------------------------------------------------------------
+
+
+def csrf_token(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def web_client(relay_kit, tmp_path):
+    kit = relay_kit[0]
+    app = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
+    yield app.test_client()
+    app.extensions["handouts"].maker.close()
+
+
+def test_the_web_page_lists_uncertain_letters_and_settles_them(relay_kit, web_client):
+    kit, port, csv_file = relay_kit
+    csv_file.write_text("\n".join(["patient_name,email,treatment,date,time", *ROWS]) + "\n")
+    with FaultyServer(port, ["drop"]) as server:
+        run_email(csv_file, kit, send=True)
+        run_email(csv_file, kit, send=True)  # Bo's letter goes; Ann's stays uncertain
+    assert len(server.received) == 2
+    (ann_id,) = [
+        message["Message-ID"] for message in server.messages() if message["To"] == "ann@example.com"
+    ]
+    empty_page = web_client.get("/").get_data(as_text=True)
+    assert 'href="/letters"' in empty_page  # in the navigation
+    page = web_client.get("/letters").get_data(as_text=True)
+    assert "Ann Lee" in page and "ann@example.com" in page and "Bo Chen" not in page
+    assert ann_id.replace("<", "&lt;").replace(">", "&gt;") in page
+    assert page.count('name="message_id"') == 2  # Mark as sent, Send again
+
+    token = csrf_token(web_client, "/letters")
+    refused = web_client.post("/letters/resend", data={"message_id": ann_id})
+    assert refused.status_code == 400  # no CSRF token
+    with FaultyServer(port) as server:
+        resent = web_client.post(
+            "/letters/resend",
+            data={"csrf_token": token, "message_id": ann_id},
+            follow_redirects=True,
+        )
+    assert "Sent again." in resent.get_data(as_text=True)
+    assert message_ids(server) == [ann_id]
+    assert "Nothing to check" in resent.get_data(as_text=True)
+    marked = web_client.post(
+        "/letters/mark-sent",
+        data={"csrf_token": token, "message_id": ann_id},
+        follow_redirects=True,
+    )
+    assert "Not changed: " in marked.get_data(as_text=True)
+    assert "this letter was sent" in marked.get_data(as_text=True)
+
+
+def test_the_web_mark_as_sent_button(relay_kit, web_client):
+    kit, port, csv_file = relay_kit
+    with FaultyServer(port, ["drop"]):
+        run_email(csv_file, kit, send=True)
+    (letter,) = uncertain_letters(load_clinic(kit))
+    token = csrf_token(web_client, "/letters")
+    page = web_client.post(
+        "/letters/mark-sent",
+        data={"csrf_token": token, "message_id": letter.message_id},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Marked as sent." in page and "Nothing to check" in page
+    assert uncertain_letters(load_clinic(kit)) == []
+    assert [record.patient for record in email_records(kit)] == ["Ann Lee"]
+
+
+def test_the_email_button_says_uncertain_honestly(relay_kit, web_client):
+    kit, port, _ = relay_kit
+    form = {
+        "csrf_token": csrf_token(web_client, "/"),
+        "treatment": "microneedling",
+        "patient": "Ann Lee",
+        "email": "ann@example.com",
+    }
+    preview_url = web_client.post("/preview", data=form).headers["Location"]
+    form = {"csrf_token": csrf_token(web_client, preview_url), "email": "ann@example.com"}
+    with FaultyServer(port, ["drop"]) as server:
+        first = web_client.post(f"{preview_url}/email", data=form, follow_redirects=True)
+        again = web_client.post(f"{preview_url}/email", data=form, follow_redirects=True)
+    assert len(server.received) == 1
+    assert "Uncertain: the mail server received the letter" in first.get_data(as_text=True)
+    assert "Sent." not in first.get_data(as_text=True)
+    assert "an earlier try of this letter is uncertain" in again.get_data(as_text=True)
+    assert len(uncertain_letters(load_clinic(kit))) == 1

@@ -221,15 +221,28 @@ def send_email(preview_id: str):
     appointment = found.request.appointment
     row = AppointmentRow(0, found.request.treatments, appointment, address, found.request.language)
     try:
-        sent = email_leaflet(
+        outcome = email_leaflet(
             current, row, found.leaflet.pdf, found.leaflet.file_name, found.leaflet.record
         )
     except HandoutsError as error:
         flash(f"Not sent: {error.message}", "error")
         return back
     # The message goes in the (signed, not encrypted) session cookie: no address in it.
-    if sent:
+    if outcome == "sent":
         flash("Sent. The patient will get the leaflet by email in a few minutes.", "success")
+    elif outcome == "uncertain":
+        flash(
+            "Uncertain: the mail server received the letter but did not say whether it "
+            "accepted it, so it may or may not arrive. It will not be sent again by itself: "
+            "see Email to check.",
+            "error",
+        )
+    elif outcome == "uncertain before":
+        flash(
+            "Not sent again: an earlier try of this letter is uncertain (it may have "
+            "arrived). See Email to check.",
+            "info",
+        )
     else:
         flash("Not sent again: this leaflet was already emailed to that address.", "info")
     return back
