@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 from pdfcheck import reader, text
 
-from handouts.appointment_csv import UNCLOSED, read_appointments
+from handouts.appointment_csv import read_appointments
 from handouts.batch import run_batch
 from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.content import ContentLibrary
+from handouts.csv_records import UNCLOSED
 from handouts.errors import HandoutsError
 from handouts.history import database_path, leaflet_history
 

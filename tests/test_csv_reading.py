@@ -13,19 +13,12 @@ import random
 import pytest
 from click.testing import CliRunner
 
-from handouts.appointment_csv import (
-    MAX_CELL,
-    MAX_RECORD_LINES,
-    TOO_LONG,
-    UNCLOSED,
-    RowProblem,
-    read_appointments,
-    records,
-)
+from handouts.appointment_csv import MAX_CELL, RowProblem, read_appointments
 from handouts.batch import BatchReport
 from handouts.cli import cli
 from handouts.cli_reports import batch_summary
 from handouts.content import ContentLibrary
+from handouts.csv_records import MAX_RECORD_LINES, TOO_LONG, UNCLOSED, records
 from handouts.errors import HandoutsError
 from handouts.mail import run_email
 
