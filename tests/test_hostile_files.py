@@ -7,6 +7,7 @@ and never replace anything that is not a regular file.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 from pathlib import Path
@@ -228,3 +229,140 @@ def test_a_named_pipe_where_a_kit_file_should_be_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "about.md")
     with pytest.raises(KitFileError, match=r"about\.md: not a regular file; put a text file there"):
         read_kit_text(tmp_path / "about.md")
+
+
+# -- nesting: one line naming the file, before anything recursive reads it ----------------------
+
+MARKDOWN_TOO_DEEP = (
+    "nested too deeply (lists or quotes inside each other more than 20 levels); simplify it"
+)
+DEEP_BLOCKS = {
+    "quotes": ("Intro.\n\n" + ">" * 3000 + " deep\n", 12, MARKDOWN_TOO_DEEP),
+    "spaced quotes": ("> " * 21 + "deep\n", 10, MARKDOWN_TOO_DEEP),
+    "indented lists": ("".join("    " * level + "- item\n" for level in range(400)), 30, None),
+    "marker chain": ("- " * 3000 + "x\n", 10, MARKDOWN_TOO_DEEP),
+    "html": (
+        "Intro.\n\n" + "<div>\n" * 3000 + "x" + "</div>" * 3000 + "\n",
+        62,
+        "nested too deeply (HTML elements inside each other more than 50 levels); simplify it",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(DEEP_BLOCKS))
+def test_deeply_nested_markdown_or_html_is_one_line_naming_file_and_line(kind, clinic_kit, in_tmp):
+    body, line, problem = DEEP_BLOCKS[kind]
+    kit = clinic_kit({"content/microneedling/aftercare.md": block_file(body)}, base="demo")
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert refused.value.message == (
+        f"kit/content/microneedling/aftercare.md: line {line}: {problem or MARKDOWN_TOO_DEEP}"
+    )
+
+
+def test_build_of_a_deep_block_prints_one_line(clinic_kit, in_tmp):
+    kit = clinic_kit({"content/microneedling/about.md": block_file("> " * 500 + "x")}, base="demo")
+    result = CliRunner().invoke(cli, ["build", "microneedling", "--clinic", str(kit)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: kit/content/microneedling/about.md: line 10: {MARKDOWN_TOO_DEEP}\n"
+    )
+
+
+def test_nesting_up_to_the_limits_renders(clinic_kit, tmp_path, weasyprint_log):
+    lists = "".join("    " * level + f"- level {level + 1}\n" for level in range(20))
+    quotes = "> " * 20 + "twenty quotes deep\n"
+    html = "<div>" * 50 + "fifty elements deep" + "</div>" * 50
+    kit = clinic_kit(
+        {"content/microneedling/about.md": block_file(f"{lists}\n{quotes}\n{html}\n")},
+        base="demo",
+    )
+    from handouts.build import render_handout
+
+    clinic = load_clinic(kit)
+    for large_print in (False, True):
+        handout = assemble_html(["microneedling"], clinic, large_print=large_print)
+        assert "level 20" in handout.html and "fifty elements deep" in handout.html
+        assert render_handout(handout, clinic).pages >= 1
+    assert weasyprint_log == []
+
+
+YAML_TOO_DEEP = (
+    "nested too deeply (lists or mappings inside each other more than 20 levels); simplify it"
+)
+
+
+@pytest.mark.parametrize(
+    ("relative", "text", "line"),
+    [
+        ("clinic.yaml", "name: A\nphone: '1'\napproved: " + "[" * 3000 + "\n", 3),
+        ("content/microneedling/treatment.yaml", "title: " + "{a: " * 3000 + "\n", 1),
+        (
+            "templates/labels/en.yaml",
+            "page_of:\n" + "".join(" " * n + "-\n" for n in range(30)),
+            21,
+        ),
+        ("content/microneedling/about.md", "---\ntitle: " + "[" * 3000 + "\n---\nText\n", 2),
+    ],
+    ids=["clinic.yaml", "treatment.yaml", "labels", "front matter"],
+)
+def test_deeply_nested_yaml_is_one_line_naming_file_and_line(
+    relative, text, line, clinic_kit, in_tmp
+):
+    kit = clinic_kit({relative: text}, base="demo")
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert refused.value.message == f"kit/{relative}: line {line}: {YAML_TOO_DEEP}"
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["{{ " + "(" * 3000 + "clinic.phone" + ")" * 3000 + " }}", "{{ " + "[" * 3000, "{{ -" * 3000],
+)
+def test_a_deeply_nested_placeholder_is_one_line(placeholder, clinic_kit, in_tmp):
+    kit = clinic_kit(
+        {
+            "content/microneedling/about.md": block_file(
+                f"Call {{{{ clinic.phone }}}}.\n\n{placeholder}"
+            )
+        },
+        base="demo",
+    )
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert refused.value.message == (
+        "kit/content/microneedling/about.md: line 12: a placeholder nested too deeply; "
+        "write it like {{ clinic.phone }}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("footer", "problem"),
+    [
+        (
+            "<div>" * 150 + "x" + "</div>" * 150,
+            r"line \d+ of the page it makes is nested too deeply \(HTML elements inside each "
+            r"other more than 100 levels\); simplify the kit's templates",
+        ),
+        (
+            '{% include "partials/footer.html" %}',
+            r"nested too deeply \(blocks inside each other, or a template including itself\); "
+            "simplify the kit's templates",
+        ),
+    ],
+    ids=["deep page", "including itself"],
+)
+def test_a_kit_template_nested_too_deeply_is_one_line(footer, problem, clinic_kit):
+    kit = clinic_kit({"templates/partials/footer.html": footer}, base="demo")
+    with pytest.raises(HandoutsError) as refused:
+        _make_leaflet_html(kit)
+    assert re.fullmatch(f"template 'leaflet.html': {problem}", refused.value.message)
+
+
+def test_markdown_to_html_refuses_deep_text_itself():
+    from handouts.markup import NestedTooDeeply, UnsafeMarkup, markdown_to_html
+
+    with pytest.raises(NestedTooDeeply, match=r"^line 1: nested too deeply") as refused:
+        markdown_to_html(">" * 3000 + " x")
+    assert isinstance(refused.value, UnsafeMarkup)
+    assert markdown_to_html(">" * 20 + " x").count("<blockquote>") == 20

@@ -26,6 +26,7 @@ from .choices import Layout
 from .config import WebAddress
 from .errors import ContentError
 from .kit_files import KitFileError, outside_problem, read_kit_text
+from .nesting import TooDeep, check_block_nesting
 from .paths import builtin_dir, display_path, resource_roots
 from .yamlio import parse_yaml, schema_error_lines
 
@@ -226,6 +227,10 @@ def read_block(path: Path, treatment: str, name: str, language: str = "en") -> B
             "the text, or remove the block from treatment.yaml"
         )
     body_first_line = text.count("\n", 0, match.end()) + 1
+    try:  # before Markdown and WeasyPrint, which recurse once per level
+        check_block_nesting(body, body_first_line)
+    except TooDeep as error:
+        raise ContentError(f"{source}: {error}") from None
     return Block(treatment, name, path, meta, body, body_first_line, language)
 
 

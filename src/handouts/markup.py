@@ -13,6 +13,7 @@ import nh3
 from markupsafe import escape
 
 from .bidi import keep_ltr
+from .nesting import HTML_TOO_DEEP, TooDeep, check_block_nesting
 
 MARKDOWN_EXTENSIONS = ("tables", "admonition", "sane_lists")
 
@@ -42,8 +43,16 @@ IMAGE_SOURCE = re.compile(
 )
 
 
-class UnsafeImageError(ValueError):
+class UnsafeMarkup(ValueError):
+    """Markdown that cannot become a safe, printable section; the message says why."""
+
+
+class UnsafeImageError(UnsafeMarkup):
     """An image that would be fetched from outside the clinic kit."""
+
+
+class NestedTooDeeply(UnsafeMarkup):
+    """Lists, quotes or HTML nested deeper than Markdown and WeasyPrint can take."""
 
 
 def markdown_to_html(
@@ -59,11 +68,18 @@ def markdown_to_html(
     ``placeholders`` maps tokens left in ``text`` to plain-text values; they are
     put in, HTML-escaped, after sanitising, so a value is never read as markup.
     ``keep_values_ltr`` (right-to-left text) keeps Latin values such as phone numbers
-    in their own order.
+    in their own order. Text nested too deeply raises ``NestedTooDeeply`` (blocks read by
+    ``content.read_block`` have been measured already).
     """
-    html = markdown.markdown(text, extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
-    html = SHIFTED_HEADING.sub(_shift_heading, html)
-    html = sanitise_html(html, image_folder, link_values=placeholders or {})
+    try:
+        check_block_nesting(text)
+        html = markdown.markdown(text, extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+        html = SHIFTED_HEADING.sub(_shift_heading, html)
+        html = sanitise_html(html, image_folder, link_values=placeholders or {})
+    except TooDeep as error:
+        raise NestedTooDeeply(str(error)) from None
+    except RecursionError:
+        raise NestedTooDeeply(HTML_TOO_DEEP) from None
     for token, value in (placeholders or {}).items():
         html = html.replace(f'="{token}"', f'="{escape(value)}"')  # a link's target
         html = html.replace(token, keep_ltr(value) if keep_values_ltr else escape(value))

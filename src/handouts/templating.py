@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import secrets
 import traceback
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ from .bidi import ltr_filter
 from .config import Clinic
 from .errors import ContentError, TemplateError
 from .kit_files import KitFileError, read_kit_text
+from .nesting import MAX_PAGE_LEVELS, html_depth
 from .paths import builtin_dir, display_path, resource_roots
 
 PLACEHOLDERS: dict[str, str] = {
@@ -120,10 +122,19 @@ def _environment(folders: tuple[Path, ...], readable: tuple[Path, ...]) -> Envir
 
 
 def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> str:
-    """Render template ``name``; a missing one names every folder searched."""
+    """Render template ``name``; a missing one names every folder searched.
+
+    An HTML page nested deeper than WeasyPrint can lay out is an error here, before it
+    gets there.
+    """
     environment = leaflet_environment(clinic)
     try:
-        return environment.get_template(name).render(context)
+        page = environment.get_template(name).render(context)
+    except RecursionError:
+        raise TemplateError(
+            f"template {name!r}: nested too deeply (blocks inside each other, or a template "
+            "including itself); simplify the kit's templates"
+        ) from None
     except TemplateNotFound as error:
         searched = ", ".join(display_path(folder) for folder in template_folders(clinic))
         raise TemplateError(f"template {error.name!r} not found (looked in {searched})") from None
@@ -132,6 +143,15 @@ def render_template(clinic: Clinic, name: str, context: Mapping[str, Any]) -> st
         raise TemplateError(f"{where}: line {error.lineno}: {error.message}") from None
     except JinjaTemplateError as error:
         raise TemplateError(f"{_where_in_template(error, name)}: {error}") from None
+    if not name.endswith(".txt"):
+        levels, line = html_depth(page, MAX_PAGE_LEVELS)
+        if levels > MAX_PAGE_LEVELS:
+            raise TemplateError(
+                f"template {name!r}: line {line} of the page it makes is nested too deeply "
+                f"(HTML elements inside each other more than {MAX_PAGE_LEVELS} levels); "
+                "simplify the kit's templates"
+            )
+    return page
 
 
 def _where_in_template(error: Exception, name: str) -> str:
@@ -154,15 +174,26 @@ def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
 _placeholder_environment = ImmutableSandboxedEnvironment(
     autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True
 )
+PLAIN_PLACEHOLDER = re.compile(r"\{\{[ \t]*[\w.]{0,80}[ \t]*\}\}")
+
+
+def _first_odd_placeholder(text: str) -> int:
+    """Line of the first ``{{``/``{%`` that does not open a plain ``{{ name }}``."""
+    for opening in re.finditer(r"\{[{%]", text):
+        if not PLAIN_PLACEHOLDER.match(text, opening.start()):
+            return text.count("\n", 0, opening.start()) + 1
+    return 1
 
 
 def _dotted_name(node: nodes.Node) -> str | None:
-    if isinstance(node, nodes.Name):
-        return node.name
-    if isinstance(node, nodes.Getattr):
-        parent = _dotted_name(node.node)
-        return f"{parent}.{node.attr}" if parent else None
-    return None
+    """``clinic.phone`` for a placeholder written so, None for anything but a dotted name."""
+    attributes = []
+    while isinstance(node, nodes.Getattr):  # a loop: a long chain cannot overflow the stack
+        attributes.append(node.attr)
+        node = node.node
+    if not isinstance(node, nodes.Name):
+        return None
+    return ".".join([node.name, *reversed(attributes)])
 
 
 def fill_placeholders(
@@ -187,13 +218,18 @@ def fill_placeholders(
             error.lineno,
             f"broken placeholder ({error.message}); write it like {{{{ clinic.phone }}}}",
         ) from None
+    except RecursionError:  # Jinja's parser recurses once per bracket or operator
+        raise fail(
+            _first_odd_placeholder(text),
+            "a placeholder nested too deeply; write it like {{ clinic.phone }}",
+        ) from None
     for statement in tree.body:
         if not isinstance(statement, nodes.Output):
             raise fail(
                 statement.lineno, "only {{ placeholders }} are allowed in content, not {% tags %}"
             )
     used: set[str] = set()
-    for output in tree.find_all(nodes.Output):
+    for output in tree.body:  # only Output nodes, as checked above
         for expression in output.nodes:
             if isinstance(expression, nodes.TemplateData):
                 continue
@@ -206,8 +242,9 @@ def fill_placeholders(
                 )
             if dotted not in PLACEHOLDERS:
                 known = ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
+                shown = dotted if len(dotted) <= 60 else dotted[:60] + "..."
                 raise fail(
-                    expression.lineno, f"unknown placeholder {{{{ {dotted} }}}}; use one of {known}"
+                    expression.lineno, f"unknown placeholder {{{{ {shown} }}}}; use one of {known}"
                 )
             group, field = dotted.split(".")
             if not values.get(group, {}).get(field):

@@ -8,12 +8,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .nesting import MAX_YAML_LEVELS
+
 MAX_YAML_BYTES = 256 * 1024
 """Larger clinic.yaml or front matter is refused: real ones are a few kilobytes."""
 
 NULL_TAG = "tag:yaml.org,2002:null"
 TEXT_TAG = "tag:yaml.org,2002:str"
 COMMENT_AFTER = re.compile(r"[ \t]+(#[^\r\n]*)")
+TOO_DEEP = (
+    f"nested too deeply (lists or mappings inside each other more than {MAX_YAML_LEVELS} "
+    "levels); simplify it"
+)
 INDENTATION = (
     "this line is indented differently from the lines around it; "
     "line up keys at the same level with spaces"
@@ -32,7 +38,11 @@ class CommentedOut(str):
 class _TextLoader(yaml.BaseLoader):
     """Scalars stay text, except a plain ``null``/``~``; no aliases, no duplicate keys."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.depth >= MAX_YAML_LEVELS:  # the composer recurses once per level
+            raise yaml.composer.ComposerError(None, None, TOO_DEEP, self.peek_event().start_mark)
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
@@ -41,7 +51,11 @@ class _TextLoader(yaml.BaseLoader):
                 "aliases (*name) are not supported; write the value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[str] = set()
@@ -134,7 +148,7 @@ def _plain_problem(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, str]:
         return at, "a line '---' starts a second document; remove it"
     if "unhashable key" in problem:
         return at, "a value cannot start with { or [; put the value in quotes"
-    if "appears twice" in problem or "aliases" in problem:
+    if "appears twice" in problem or "aliases" in problem or problem == TOO_DEEP:
         return at, problem  # our own words, from _TextLoader
     syntax = isinstance(error, yaml.scanner.ScannerError | yaml.parser.ParserError)
     hint = "; check indentation and colons" if syntax else ""
