@@ -526,6 +526,18 @@ def test_other_websites_cannot_reach_the_app(client):
     assert same.status_code == 200
 
 
+def test_an_app_served_on_another_loopback_address_answers_that_name(tmp_path):
+    app = create_app(cache_dir=tmp_path / "cache", prepare=False, host="127.0.0.2")
+    client = app.test_client()
+    try:
+        for host in ("127.0.0.2:8000", "localhost:8000", "127.0.0.1"):
+            assert client.get("/history", headers={"Host": host}).status_code == 200
+        for host in ("127.0.0.3:8000", "evil.example:8000"):
+            assert client.get("/history", headers={"Host": host}).status_code == 400
+    finally:
+        app.extensions["handouts"].maker.close()
+
+
 def test_a_head_request_is_not_recorded_as_a_leaflet_handed_over(client):
     query = "/api/leaflet.pdf?treatment=microneedling&patient=Head+Only+Patient"
     assert client.head(query).status_code == 200
