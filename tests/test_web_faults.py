@@ -328,6 +328,6 @@ def test_a_flood_from_many_addresses_pauses_new_sign_ins_but_not_known_desks(tmp
         script, _ = known.api(TOKEN)
     # Six addresses, two wrong codes each: the last six meet the cap for everyone.
     assert flood.count(401) == 6 and flood.count(429) == 6
-    assert newcomer.status == 429 and "sign-in is paused for" in page
-    assert "Computers already signed in carry on" in page
+    assert newcomer.status == 429 and "sign-in here is paused for" in page
+    assert "Computers that signed in earlier carry on" in page
     assert (again.status, script.status) == (303, 200)

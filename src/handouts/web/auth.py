@@ -203,8 +203,8 @@ def too_many_wrong_codes(error: RateLimitExceeded):
     wait = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
     if error.limit.scope == "sign-in-all":
         message = (
-            f"Too many wrong access codes were typed on other computers: sign-in is paused for "
-            f"{_in_words(wait)}. Computers already signed in carry on. "
+            "Too many wrong access codes were tried, from several computers: sign-in here is "
+            f"paused for {_in_words(wait)}. Computers that signed in earlier carry on. "
             "Tell whoever looks after the leaflet app."
         )
     else:
