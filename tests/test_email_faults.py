@@ -74,8 +74,8 @@ def test_no_answer_to_the_end_of_data_is_uncertain_never_resent_until_resend(rel
     assert first.exit_code == 1
     assert first.stdout == "Sent 0 emails.\n"
     assert first.stderr.splitlines() == [
-        "1 uncertain: the mail server got it but did not say whether it took it, so it may "
-        "have arrived; it is never sent again by itself:",
+        "1 uncertain: the mail server got it but did not say whether it took it, so it may have"
+        " arrived; it is never sent again by itself:",
         "  row 2: ann@example.com",
         f"    Message-ID {message_id}: the server did not answer after the letter went "
         "(no answer in 5 seconds; mail: timeout in clinic.yaml sets how long to wait)",
@@ -149,6 +149,28 @@ def test_a_dropped_connection_after_the_data_is_uncertain_and_mark_sent_settles_
         later = run_email(csv_file, kit, send=True)
     assert later.sent == ["bo@example.com"] and later.already_sent == 1
     assert [message["To"] for message in server.messages()] == ["bo@example.com"]
+
+
+def test_a_resend_that_cannot_reach_the_server_leaves_the_letter_uncertain(relay_kit):
+    kit, port, csv_file = relay_kit
+    with FaultyServer(port, ["drop"]) as server:
+        run_email(csv_file, kit, send=True)
+    (message_id,) = message_ids(server)
+    down = email_cli("--resend", message_id, "--clinic", kit)
+    assert down.exit_code == 1
+    assert down.stderr == (
+        f"Error: {message_id}: not sent again: cannot reach the mail server 127.0.0.1:{port}"
+        " (connection refused); it is still uncertain; send it again later\n"
+    )
+    (letter,) = uncertain_letters(load_clinic(kit))
+    assert letter.reason == (
+        "the server did not answer after the letter went (the server closed the connection);"
+        f" sending it again failed: cannot reach the mail server 127.0.0.1:{port}"
+        " (connection refused)"
+    )
+    with FaultyServer(port) as server:  # its first try may have arrived: no run sends it
+        later = run_email(csv_file, kit, send=True)
+    assert server.received == [] and [entry.earlier for entry in later.uncertain] == [True]
 
 
 @pytest.mark.parametrize(
@@ -338,6 +360,12 @@ def test_the_web_page_lists_uncertain_letters_and_settles_them(relay_kit, web_cl
     token = csrf_token(web_client, "/letters")
     refused = web_client.post("/letters/resend", data={"message_id": ann_id})
     assert refused.status_code == 400  # no CSRF token
+    down = web_client.post(
+        "/letters/resend", data={"csrf_token": token, "message_id": ann_id}, follow_redirects=True
+    )
+    assert "Not sent again: The mail server could not be reached. It stays on this list." in (
+        down.get_data(as_text=True)
+    )
     with FaultyServer(port) as server:
         resent = web_client.post(
             "/letters/resend",

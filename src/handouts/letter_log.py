@@ -5,8 +5,9 @@ Message-ID and its state. ``sending``: a run has claimed it and its data has not
 out. ``delivering``: its data is going to the server now. ``sent``: the server took it.
 ``failed``: it was not sent, and is tried again on the next run. ``uncertain``: its data
 went out but the server never said whether it took it; it is never sent again by itself:
-a person checks the server's log, then marks it sent or resends it. Until it is known to
-be sent, the row keeps the exact letter (``content``) and its leaflet's history record.
+a person checks the server's log, then marks it sent or resends it (``resending`` while
+that goes on; a resend that fails leaves it uncertain). Until it is known to be sent,
+the row keeps the exact letter (``content``) and its leaflet's history record.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class LetterState:
         """True when its data went out and nobody knows whether the server took it."""
         if self.status == "uncertain":
             return True
-        return self.status == "delivering" and _stale(self.claimed, clinic)
+        return self.status in ("delivering", "resending") and _stale(self.claimed, clinic)
 
 
 def _stale(claimed: str | None, clinic: Clinic) -> bool:
@@ -79,7 +80,7 @@ def claim_message(
             )
             return message_id
         status, existing_id, claimed = row
-        if status in ("sent", "uncertain", "delivering"):
+        if status in ("sent", "uncertain", "delivering", "resending"):
             return None
         if status == "sending" and claimed and _age_seconds(claimed) < CLAIM_TIMEOUT_SECONDS:
             return None
@@ -155,7 +156,8 @@ def uncertain_letters(clinic: Clinic) -> list[LetterState]:
     """Letters whose data went out with no answer from the server, oldest first."""
     with connect(clinic) as connection:
         rows = connection.execute(
-            f"SELECT {COLUMNS} FROM messages WHERE status IN ('uncertain', 'delivering') "
+            f"SELECT {COLUMNS} FROM messages "
+            "WHERE status IN ('uncertain', 'delivering', 'resending') "
             "ORDER BY claimed, message_id"
         ).fetchall()
     return [state for state in (LetterState(*row) for row in rows) if state.is_uncertain(clinic)]
@@ -175,7 +177,10 @@ def _find(connection, message_id: str) -> LetterState:
 
 
 def claim_again(clinic: Clinic, message_id: str) -> tuple[LetterState, bytes]:
-    """Claim an uncertain or failed letter to resend it: its state and its exact bytes."""
+    """Claim an uncertain or failed letter to resend it: its state (as it was) and its bytes.
+
+    An uncertain letter is ``resending`` meanwhile, so no run takes it up by itself.
+    """
     with connect(clinic) as connection:
         connection.execute("BEGIN IMMEDIATE")
         state = _find(connection, message_id)
@@ -190,8 +195,8 @@ def claim_again(clinic: Clinic, message_id: str) -> tuple[LetterState, bytes]:
                 "run 'handouts email' with its appointments again"
             )
         connection.execute(
-            "UPDATE messages SET status = 'sending', claimed = ? WHERE key = ?",
-            (now(), state.key),
+            "UPDATE messages SET status = ?, claimed = ? WHERE key = ?",
+            ("sending" if state.status == "failed" else "resending", now(), state.key),
         )
     return state, bytes(content)
 
@@ -218,6 +223,7 @@ def _why_not(state: LetterState) -> str:
         "failed": "this letter was not sent (it is tried again on the next run)",
         "sending": "this letter is being sent right now",
         "delivering": "this letter is being sent right now",
+        "resending": "this letter is being sent again right now",
     }.get(state.status, f"this letter is {state.status}")
 
 

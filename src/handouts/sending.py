@@ -63,7 +63,9 @@ def send_letter(
     )
     if message_id is None:
         state = letter_states(clinic, [letter.key]).get(letter.key)
-        return "uncertain before" if state and state.is_uncertain(clinic) else "sent before"
+        if state and (state.status in ("uncertain", "resending") or state.is_uncertain(clinic)):
+            return "uncertain before"
+        return "sent before"
     try:
         message, record = prepare(message_id)
         content = as_bytes(message)
@@ -77,12 +79,25 @@ def send_letter(
 
 
 def resend_letter(clinic: Clinic, message_id: str) -> LetterState:
-    """Send an uncertain (or failed) letter again, byte for byte; raise if it cannot be."""
+    """Send an uncertain (or failed) letter again, byte for byte; raise if it cannot be.
+
+    If it cannot be sent now, an uncertain letter stays uncertain (its first try may
+    have arrived) and a failed one stays failed (tried again on the next run).
+    """
     _require_mail(clinic)
     state, content = claim_again(clinic, message_id)
+    before = None if state.status == "failed" else state.reason or "uncertain"
     mailer = Mailer(clinic)
     try:
-        _deliver(clinic, mailer, state.key, state.message_id, content, state.recipient)
+        _deliver(clinic, mailer, state.key, state.message_id, content, state.recipient, before)
+    except NotSent as error:
+        still = "it is tried again on the next run"
+        if before is not None:
+            still = "it is still uncertain; send it again later"
+        words = without_retry_note(error.message)
+        raise NotSent(
+            f"{state.message_id}: not sent again: {words}; {still}", error.cause
+        ) from None
     finally:
         mailer.close()
     return state
@@ -94,10 +109,27 @@ def mark_letter_sent(clinic: Clinic, message_id: str) -> LetterState:
 
 
 def _deliver(
-    clinic: Clinic, mailer: Mailer, key: str, message_id: str, content: bytes, recipient: str
+    clinic: Clinic,
+    mailer: Mailer,
+    key: str,
+    message_id: str,
+    content: bytes,
+    recipient: str,
+    uncertain_before: str | None = None,
 ) -> None:
-    """Send a claimed letter's bytes and record what happened."""
+    """Send a claimed letter's bytes and record what happened.
+
+    ``uncertain_before``: why the letter was uncertain, when this is a resend of it; a
+    failure before the data went out then leaves it uncertain, not failed.
+    """
     went_out = False
+
+    def not_sent(reason: str) -> None:
+        if uncertain_before is None:
+            finish_message(clinic, key, reason)
+        else:
+            again = f"{uncertain_before}; sending it again failed: {without_retry_note(reason)}"
+            finish_message(clinic, key, again, uncertain=True)
 
     def data_goes_out() -> None:
         nonlocal went_out
@@ -110,7 +142,7 @@ def _deliver(
         finish_message(clinic, key, error.message, uncertain=True)
         raise UncertainLetter(error.message, message_id, recipient) from None
     except NotSent as error:  # refused, server down...: tried again on the next run
-        finish_message(clinic, key, error.message)
+        not_sent(error.message)
         raise
     except BaseException as error:  # whatever goes wrong (Ctrl+C too), the claim is settled
         reason = plain_reason(error) if isinstance(error, Exception) else "the run was stopped"
@@ -120,7 +152,7 @@ def _deliver(
                 raise UncertainLetter(reason, message_id, recipient) from None
         elif isinstance(error, Exception):
             reason = f"not sent to {recipient}: {reason}; tried again next run"
-            finish_message(clinic, key, reason)
+            not_sent(reason)
             raise NotSent(reason) from None
         raise
     finish_message(clinic, key)
@@ -140,6 +172,13 @@ def new_message_id(clinic: Clinic) -> str:
     """A fresh Message-ID at the clinic's own domain."""
     domain = (sender_address(clinic) or "handouts.local").split("@")[-1]
     return make_msgid(domain=domain)
+
+
+def without_retry_note(reason: str) -> str:
+    """A reason without its "tried again next run", for a letter that is not."""
+    for note in ("; it is tried again next run", "; tried again next run"):
+        reason = reason.removesuffix(note)
+    return reason
 
 
 def plain_reason(error: BaseException) -> str:

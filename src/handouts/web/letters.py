@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..errors import HandoutsError
 from ..letter_log import uncertain_letters
-from ..sending import UncertainLetter, mark_letter_sent, resend_letter
+from ..sending import UncertainLetter, mark_letter_sent, resend_letter, without_retry_note
 from ..smtp import NotSent
 from .state import clinic
 
@@ -73,7 +73,7 @@ def resend():
             "error",
         )
     except NotSent as error:
-        flash(f"Not sent: {_capitalised(error.cause)}. You can try again later.", "error")
+        flash(f"Not sent again: {_cause_words(error.cause)}. It stays on this list.", "error")
     except HandoutsError as error:
         flash(f"Not sent: {error.message}", "error")
     else:
@@ -81,7 +81,7 @@ def resend():
     return redirect(url_for("letters.uncertain"), code=303)
 
 
-def _capitalised(cause: str) -> str:
-    """A cause without its leading "not sent: ", for a sentence that says so already."""
-    text = cause.removeprefix("not sent: ")
+def _cause_words(cause: str) -> str:
+    """A cause as a sentence that says "not sent" already, without "run again later"."""
+    text = without_retry_note(cause.removeprefix("not sent: ")).removesuffix("; run again later")
     return text[:1].upper() + text[1:]
