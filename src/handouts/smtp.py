@@ -1,4 +1,4 @@
-"""Sending a letter's bytes over SMTP at most once, and what the server said in plain words.
+"""Sending a letter's bytes over SMTP at most once (the words for errors: .smtp_words).
 
 MAIL, RCPT and DATA go one by one (as ``smtplib.SMTP.data`` does), so the mailer knows
 whether the final "." went out. Before it, any failure means the letter was not sent;
@@ -16,10 +16,13 @@ from collections.abc import Callable
 
 from .config import Clinic
 from .errors import HandoutsError
-
-PASSWORD_VARIABLE = "HANDOUTS_SMTP_PASSWORD"
-CA_FILE_VARIABLE = "HANDOUTS_SMTP_CAFILE"
-"""Optional: a PEM file of extra certificate authorities, for a clinic's own mail server."""
+from .smtp_words import (
+    CA_FILE_VARIABLE,
+    PASSWORD_VARIABLE,
+    network_error,
+    server_text,
+    smtp_error_words,
+)
 
 REFUSED_ADDRESS = "not sent: the server refused the address; check it with the patient"
 REFUSED_LETTER = "not sent: the mail server refused the letter; it is tried again next run"
@@ -83,7 +86,8 @@ class Mailer:
         Raises NotSent when the server refuses the letter, ServerDown when it cannot
         be reached, Uncertain when the data went out and no clear answer came back.
         """
-        international = not (sender.isascii() and recipient.isascii())
+        headers = content.split(b"\r\n\r\n", 1)[0]  # raw UTF-8 only in the RFC 6532 form
+        international = not (sender.isascii() and recipient.isascii() and headers.isascii())
         for attempt in (1, 2):
             if self.connection is None:
                 self.connection = self._connect()
@@ -139,7 +143,7 @@ class Mailer:
             if code != 354:
                 self._refused(code, smtplib.SMTPDataError(code, text), recipient)
         except smtplib.SMTPServerDisconnected as error:
-            raise _Dropped(_network_error(error)) from None
+            raise _Dropped(network_error(error)) from None
         except smtplib.SMTPHeloError as error:
             raise NotSent(f"not sent to {recipient}: {smtp_error_words(error)}") from None
         except OSError as error:  # a timeout, a reset connection
@@ -169,13 +173,13 @@ class Mailer:
             self._drop()
             raise ServerDown(
                 f"not sent to {recipient}: the mail server {self._where()} stopped answering "
-                f"while the letter went ({smtp_error_words(_network_error(error), self.timeout)})"
+                f"while the letter went ({smtp_error_words(network_error(error), self.timeout)})"
             ) from None
         try:
             code, text = connection.getreply()
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            words = smtp_error_words(_network_error(error), self.timeout)
+            words = smtp_error_words(network_error(error), self.timeout)
             raise Uncertain(f"the server did not answer after the letter went ({words})") from None
         if 200 <= code < 300:
             return
@@ -189,7 +193,7 @@ class Mailer:
             raise NotSent(f"not sent to {recipient}: {words}; it is tried again next run")
         self._drop()
         raise Uncertain(
-            f"the server's answer after the letter went made no sense ({_server_text(text)!r})"
+            f"the server's answer after the letter went made no sense ({server_text(text)!r})"
         )
 
     def _where(self) -> str:
@@ -216,7 +220,7 @@ class Mailer:
             if connection is not None:
                 with contextlib.suppress(OSError):
                     connection.close()
-            words = smtp_error_words(_network_error(error), self.timeout)
+            words = smtp_error_words(network_error(error), self.timeout)
             raise ServerDown(
                 f"cannot reach the mail server {self._where()} ({words})",
                 SERVER_STOPPED if self.connected else SERVER_UNREACHABLE,
@@ -236,67 +240,3 @@ class Mailer:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.connection.quit()
         self.connection = None
-
-
-def _network_error(error: BaseException) -> BaseException:
-    """The timeout or reset behind smtplib's "Connection unexpectedly closed", if any."""
-    cause = error.__context__
-    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(cause, OSError):
-        return cause
-    return error
-
-
-def _server_text(text: bytes | str) -> str:
-    """The server's words on one line, without an enhanced status code like 5.1.1."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    lines = (re.sub(r"^[245]\.\d{1,3}\.\d{1,3}\s*", "", line.strip()) for line in text.splitlines())
-    return " ".join(line for line in lines if line)
-
-
-def _answer(code: int, text: bytes | str) -> str:
-    words = _server_text(text)
-    return f"{code} {words}" if words else str(code)
-
-
-def smtp_error_words(error: BaseException, timeout: int | None = None) -> str:
-    """An SMTP or network error as one line for clinic staff (no Python reprs)."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: the server refused this address ({_answer(code, text)})"
-            for address, (code, text) in error.recipients.items()
-        )
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        sender = error.sender.decode() if isinstance(error.sender, bytes) else error.sender
-        return (
-            f"the server refused the sender address {sender} "
-            f"({_answer(error.smtp_code, error.smtp_error)}); check mail: from in clinic.yaml"
-        )
-    if isinstance(error, smtplib.SMTPDataError):
-        return f"the server refused the letter ({_answer(error.smtp_code, error.smtp_error)})"
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return (
-            f"the server refused the login ({_answer(error.smtp_code, error.smtp_error)}); "
-            f"check mail: username and {PASSWORD_VARIABLE}"
-        )
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"the server answered {_answer(error.smtp_code, error.smtp_error)}"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "the server closed the connection"
-    if isinstance(error, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(error):
-        return "the server does not offer STARTTLS; check mail: security and port"
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return (
-            f"its certificate is not trusted: {error.verify_message}; for the clinic's own "
-            f"server, name its certificate authority in {CA_FILE_VARIABLE}"
-        )
-    if isinstance(error, ssl.SSLError):
-        return f"TLS failed: {error.reason or error}; check mail: security and port"
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, TimeoutError):
-        seconds = f"{timeout} seconds" if timeout else "time"
-        return f"no answer in {seconds}; mail: timeout in clinic.yaml sets how long to wait"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror[:1].lower() + error.strerror[1:]
-    return _server_text(str(error)) or type(error).__name__
