@@ -67,7 +67,7 @@ def email(
 ) -> None:
     """Email each appointment's leaflet from APPOINTMENTS (a CSV file), at most once.
 
-    A letter the mail server took without saying so is "uncertain": it is never sent
+    A letter the mail server received but never confirmed is "uncertain": it is never sent
     again by itself. Check the server's log for its Message-ID, then --mark-sent it
     or --resend it.
     """
@@ -155,10 +155,16 @@ def print_email_report(report, outbox: Path | None, clinic_dir: Path | None = No
         click.echo(f"  row {row}: {reason}", err=True)
     if report.uncertain:
         count = len(report.uncertain)
-        them, they = ("them", "they are") if count > 1 else ("it", "it is")
+        if count == 1:
+            words = "got it but did not say whether it took it, so it may have arrived; it is"
+            itself = "itself"
+        else:
+            words = (
+                "got them but did not say whether it took them, so they may have arrived; they are"
+            )
+            itself = "themselves"
         click.secho(
-            f"{count} uncertain: the mail server got {them} but did not say whether it "
-            f"took {them}, so {them} may have arrived; {they} never sent again by itself:",
+            f"{count} uncertain: the mail server {words} never sent again by {itself}:",
             fg="red",
             err=True,
         )
