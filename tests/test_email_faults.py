@@ -306,6 +306,20 @@ def test_a_non_ascii_address_goes_by_smtputf8_when_offered(relay_kit):
     assert message["To"].addresses[0].addr_spec == "josé@example.com"
 
 
+def test_a_non_ascii_reply_to_asks_for_smtputf8_too(relay_kit):
+    kit, port, csv_file = relay_kit
+    config = (kit / "clinic.yaml").read_text()
+    reply_to = "recepción@northbank-skin.example"
+    (kit / "clinic.yaml").write_text(
+        config.replace(f"from: {FROM}}}", f"from: {FROM}, reply_to: {reply_to}}}")
+    )
+    with FaultyServer(port, extensions=("8BITMIME", "SMTPUTF8")) as server:
+        assert run_email(csv_file, kit, send=True).sent == ["ann@example.com"]
+    assert server.mail_commands == [f"mail FROM:<{FROM}> SMTPUTF8 BODY=8BITMIME"]
+    ((_, data),) = server.received
+    assert f"Reply-To: {reply_to}\r\n".encode() in data
+
+
 def test_a_non_ascii_address_is_not_sent_when_the_server_cannot_take_it(relay_kit):
     kit, port, csv_file = relay_kit
     csv_file.write_text(
