@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
-import re
 import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -24,6 +21,18 @@ from pydantic import (
 )
 
 from .choices import Paper
+from .config_types import (  # other modules import EMAIL and the language helpers from here
+    EMAIL,  # noqa: F401
+    HexColour,
+    OptionalEmail,
+    OptionalText,
+    Text,
+    WebAddress,
+    check_language,
+    is_loopback,
+    primary_language,
+)
+from .config_types import without_blanks as _without_blanks
 from .errors import ConfigError, HandoutsWarning
 from .kit_files import outside_problem, read_kit_text
 from .paths import DEMO_CLINIC_DIR, display_path, resource_roots
@@ -33,108 +42,12 @@ CONFIG_NAME = "clinic.yaml"
 BUNDLED_FONTS = ("Atkinson Hyperlegible",)
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
-HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
-URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
-"""``https:``, ``ftp:``, ``javascript:``... but not ``example.com:8080``."""
-BARE_WEB_ADDRESS = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?")
-"""``www.example.com/book``: a host name with a dot, then an optional port and path."""
 MailSecurity = Literal["starttls", "tls", "none"]
 DEFAULT_MAIL_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
 
 class ConfigWarning(HandoutsWarning):
     """A clinic.yaml problem that does not stop a build (e.g. an unknown key)."""
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-def _without_blanks(data: Any) -> Any:
-    """A key left empty (or ``null``) counts as not written, so its default applies."""
-    if isinstance(data, dict):
-        return {key: value for key, value in data.items() if value not in ("", None)}
-    return data
-
-
-def _colour_given(value: Any, info: ValidationInfo) -> Any:
-    """An empty colour, with a hint when YAML read an unquoted ``#1f6f78`` as a comment."""
-    if value not in ("", None):
-        return value
-    key = info.field_name
-    comment = getattr(value, "comment", "").split()
-    if comment and HEX_COLOUR.fullmatch(comment[0]):
-        raise ValueError(
-            f"is empty; a colour starts with #, which YAML reads as a comment: "
-            f'put it in quotes, like {key}: "{comment[0]}"'
-        )
-    raise ValueError(f'is empty; write a colour in quotes, like {key}: "#1f6f78"')
-
-
-def _hex_colour(value: str) -> str:
-    if not HEX_COLOUR.fullmatch(value):
-        raise ValueError(f"{value!r} is not a hex colour (write it like '#1f6f78')")
-    return value.lower()
-
-
-def _email(value: str) -> str:
-    if not EMAIL.fullmatch(value):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
-
-
-def _web_address(value: str) -> str:
-    """A web address; ``www.example.com`` is taken as ``https://www.example.com``."""
-    if value.startswith(("https://", "http://")):
-        return value
-    if URL_SCHEME.match(value):
-        raise ValueError(f"{value!r} must start with https://")
-    if not BARE_WEB_ADDRESS.fullmatch(value):
-        raise ValueError(f"{value!r} is not a web address (write it like www.example.com)")
-    return f"https://{value}"
-
-
-def is_loopback(host: str) -> bool:
-    """True for this computer: ``localhost``, ``127.x.x.x`` or ``::1``."""
-    host = host.strip().strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def primary_language(language: str) -> str:
-    """The part of a language code that content files use: ``en-GB`` -> ``en``."""
-    return language.replace("_", "-").split("-")[0].lower()
-
-
-def check_language(value: str) -> str:
-    """``value`` if it is a language code Babel knows, else ValueError."""
-    problem = ValueError(f"{value!r} is not a language code (use e.g. 'en', 'en-GB' or 'es')")
-    if not LANGUAGE.fullmatch(value):
-        raise problem
-    try:
-        Locale.parse(value.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        raise problem from None
-    return value
-
-
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-ShortText = Annotated[str, Field(max_length=300)]
-OptionalText = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
-HexColour = Annotated[str, BeforeValidator(_colour_given), AfterValidator(_hex_colour)]
-Email = Annotated[str, AfterValidator(_email)]
-OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
-WebAddress = Annotated[
-    str | None,
-    BeforeValidator(_blank_to_none),
-    AfterValidator(lambda value: value and _web_address(value)),
-]
 
 
 class Colours(BaseModel):
