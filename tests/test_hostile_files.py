@@ -366,3 +366,24 @@ def test_markdown_to_html_refuses_deep_text_itself():
         markdown_to_html(">" * 3000 + " x")
     assert isinstance(refused.value, UnsafeMarkup)
     assert markdown_to_html(">" * 20 + " x").count("<blockquote>") == 20
+
+
+def test_email_outbox_never_replaces_a_fifo_where_a_letter_goes(tmp_path, in_tmp):
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text(
+        "patient_name,email,treatment,date,time,practitioner,language\n"
+        "Amira Haddad,amira@example.com,microneedling,2026-12-03,10:30,,\n",
+        encoding="utf-8",
+    )
+    (in_tmp / "out").mkdir()
+    letter = in_tmp / "out" / "2026-12-03_Amira-Haddad_microneedling.leaflet.eml"
+    os.mkfifo(letter)
+    result = CliRunner().invoke(
+        cli, ["email", str(csv_file), "--outbox", "out", "--today", "2026-12-01"]
+    )
+    assert result.exit_code == 1
+    assert (
+        "out/2026-12-03_Amira-Haddad_microneedling.leaflet.eml: is a named pipe (FIFO), "
+        "not a regular file" in result.output
+    )
+    assert stat.S_ISFIFO(os.lstat(letter).st_mode)
