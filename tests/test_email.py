@@ -21,8 +21,8 @@ def test_messages_arrive_once_with_the_leaflet_attached(mail_kit, certificate, i
     with SmtpServer(port, certificate) as inbox:
         result = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
         assert result.exit_code == 1  # the row without an email address is reported
-        assert result.stdout == "Sent 2 emails.\n"
-        assert "row 4: no email address; print the leaflet instead" in result.stderr
+        assert result.stdout == "The file had 3 rows. Sent 2 emails.\n"
+        assert "line 4: no email address; print the leaflet instead" in result.stderr
         assert len(inbox.messages) == 2
         amira = next(m for m in inbox.messages if m["To"] == "amira@example.com")
         assert amira["From"] == "Northbank Skin Clinic <hello@northbank-skin.example>"
@@ -44,7 +44,7 @@ def test_messages_arrive_once_with_the_leaflet_attached(mail_kit, certificate, i
         assert lucia["Subject"] == "Su folleto: peeling químico - Northbank Skin Clinic"
 
         again = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
-        assert again.stdout == "Sent 0 emails (2 sent before).\n"
+        assert again.stdout == "The file had 3 rows. Sent 0 emails (2 sent before).\n"
         assert len(inbox.messages) == 2
 
 
@@ -56,17 +56,17 @@ def test_server_down_fails_clearly_then_the_next_run_sends_everything_once(
     assert down.exit_code == 1
     assert down.stderr.splitlines() == [
         "3 could not be sent:",
-        f"  row 2: not sent: cannot reach the mail server 127.0.0.1:{port} (connection refused);"
+        f"  line 2: not sent: cannot reach the mail server 127.0.0.1:{port} (connection refused);"
         " run again later",
-        "  row 3: not sent: the mail server could not be reached; run again later",
-        "  row 4: no email address; print the leaflet instead",
+        "  line 3: not sent: the mail server could not be reached; run again later",
+        "  line 4: no email address; print the leaflet instead",
         "By reason:",
         "  2: not sent: the mail server could not be reached; run again later",
         "  1: no email address; print the leaflet instead",
     ]
     with SmtpServer(port, certificate) as inbox:
         up = CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
-        assert up.stdout == "Sent 2 emails.\n"
+        assert up.stdout == "The file had 3 rows. Sent 2 emails.\n"
         CliRunner().invoke(cli, ["email", str(csv_file), "--clinic", str(kit), "--send"])
     assert sorted(m["To"] for m in inbox.messages) == ["amira@example.com", "lucia@example.com"]
 

@@ -72,11 +72,11 @@ def test_no_answer_to_the_end_of_data_is_uncertain_never_resent_until_resend(rel
     (message_id,) = message_ids(server)
     assert 5 <= waited < 25
     assert first.exit_code == 1
-    assert first.stdout == "Sent 0 emails.\n"
+    assert first.stdout == "The file had 1 row. Sent 0 emails.\n"
     assert first.stderr.splitlines() == [
         "1 uncertain: the mail server got it but did not say whether it took it, so it may have"
         " arrived; it is never sent again by itself:",
-        "  row 2: ann@example.com",
+        "  line 2: ann@example.com",
         f"    Message-ID {message_id}: the server did not answer after the letter went "
         "(no answer in 5 seconds; mail: timeout in clinic.yaml sets how long to wait)",
         "    Find this Message-ID in the mail server's log, then:",
@@ -89,7 +89,7 @@ def test_no_answer_to_the_end_of_data_is_uncertain_never_resent_until_resend(rel
         second = email_cli(csv_file, "--clinic", kit, "--send")
         assert server.received == []  # not in a later run either
         assert second.exit_code == 1
-        assert "  row 2: ann@example.com (left uncertain by an earlier run)" in second.stderr
+        assert "  line 2: ann@example.com (left uncertain by an earlier run)" in second.stderr
         listed = email_cli("--uncertain", "--clinic", kit)
         assert listed.exit_code == 0
         assert listed.stdout.startswith("1 uncertain letter.\n")
@@ -104,7 +104,7 @@ def test_no_answer_to_the_end_of_data_is_uncertain_never_resent_until_resend(rel
         assert again.exit_code == 1
         assert again.stderr == f"Error: {message_id}: this letter was sent; it is not sent again\n"
         third = email_cli(csv_file, "--clinic", kit, "--send")
-        assert third.stdout == "Sent 0 emails (1 sent before).\n" and third.exit_code == 0
+        assert third.stdout == "The file had 1 row. Sent 0 emails (1 sent before).\n" and third.exit_code == 0
     assert len(server.received) == 1
     assert email_cli("--uncertain", "--clinic", kit).stdout == "No uncertain letters.\n"
     assert len(email_records(kit)) == 1
@@ -223,7 +223,7 @@ def test_a_slow_answer_within_the_timeout_is_sent_once(relay_kit):
     with FaultyServer(port, ["slow:2"]) as server:
         result = email_cli(csv_file, "--clinic", kit, "--send")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Sent 1 email.\n"
+    assert result.stdout == "The file had 1 row. Sent 1 email.\n"
     assert len(server.received) == 1
 
 

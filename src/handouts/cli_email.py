@@ -143,16 +143,16 @@ def _print_commands(message_id: str, clinic_dir: Path | None, err: bool = True) 
 
 def print_email_report(report, outbox: Path | None, clinic_dir: Path | None = None) -> bool:
     """Say what an email run sent or wrote, and every letter not sent; True if any."""
+    rows = f"The file had {report.rows} row{'s' if report.rows != 1 else ''}. "
     if outbox is None:
         already = f" ({report.already_sent} sent before)" if report.already_sent else ""
-        click.echo(f"Sent {len(report.sent)} email{'s' if len(report.sent) != 1 else ''}{already}.")
+        sent = len(report.sent)
+        click.echo(f"{rows}Sent {sent} email{'s' if sent != 1 else ''}{already}.")
     else:
-        click.echo(
-            f"Wrote {len(report.written)} email{'s' if len(report.written) != 1 else ''} "
-            f"to {outbox}."
-        )
+        written = len(report.written)
+        click.echo(f"{rows}Wrote {written} email{'s' if written != 1 else ''} to {outbox}.")
     for row, reason in report.duplicates:
-        click.echo(f"  row {row}: {reason}", err=True)
+        click.echo(f"  line {row}: {reason}", err=True)
     if report.uncertain:
         count = len(report.uncertain)
         if count == 1:
@@ -170,13 +170,13 @@ def print_email_report(report, outbox: Path | None, clinic_dir: Path | None = No
         )
         for letter in report.uncertain:
             earlier = " (left uncertain by an earlier run)" if letter.earlier else ""
-            click.echo(f"  row {letter.row}: {letter.recipient}{earlier}", err=True)
+            click.echo(f"  line {letter.row}: {letter.recipient}{earlier}", err=True)
             click.echo(f"    Message-ID {letter.message_id}: {letter.reason}", err=True)
             _print_commands(letter.message_id, clinic_dir)
     if report.problems:
         click.secho(f"{len(report.problems)} could not be sent:", fg="red", err=True)
         for row, reason in report.problems:
-            click.echo(f"  {f'row {row}: ' if row else ''}{reason}", err=True)
+            click.echo(f"  {f'line {row}: ' if row else ''}{reason}", err=True)
         by_reason = report.summary_by_reason()
         if len(by_reason) < len(report.problems):
             click.echo("By reason:", err=True)

@@ -22,7 +22,7 @@ from .atomic import save_file, write_atomically
 from .config import Clinic, load_clinic
 from .content import ContentLibrary
 from .errors import HandoutsError
-from .history import LeafletRecord, now, record_leaflets
+from .history import LeafletRecord, check_history, now, record_leaflets
 from .leaflet import leaflet_maker
 from .letters import as_bytes, compose
 from .mail_report import AFTER_UNCERTAIN, BAD_ROW, NO_ADDRESS, EmailReport, UncertainEntry
@@ -133,8 +133,13 @@ def run_email(
         raise HandoutsError("clinic.yaml: mail: set host and from (or email) before --send")
     if not send and outbox is None:
         raise HandoutsError("nothing to do: send the letters, or name a folder to write them to")
+    if not (clinic.mail.from_address or clinic.email):
+        raise HandoutsError(
+            "clinic.yaml: mail: set from (or email) so the letters say who they come from"
+        )
+    check_history(clinic)  # the letters sent are kept there: it must work before any goes
     rows, problems = read_appointments(csv_path, ContentLibrary(clinic.kit_dir), clinic.font_path)
-    report = EmailReport()
+    report = EmailReport(rows=len(rows) + len(problems))
     for problem in problems:
         if problem.duplicate:
             report.duplicates.append((problem.row, problem.reason))

@@ -28,6 +28,8 @@ class UncertainEntry:
 class EmailReport:
     """What an email run did."""
 
+    rows: int = 0
+    """Rows in the CSV file (blank lines not counted): every one is sent, written or listed."""
     sent: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     already_sent: int = 0
