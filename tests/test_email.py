@@ -343,3 +343,18 @@ def test_security_none_sends_plain_smtp_to_a_relay_on_this_computer(clinic_kit, 
         report = run_email(csv_file, kit, send=True, leaflet_dir=tmp_path / "l")
     assert report.sent == ["ann@example.com"] and report.problems == []
     assert [m["To"] for m in inbox.messages] == ["ann@example.com"]
+
+
+def test_letters_without_a_from_address_are_refused_before_any_is_written(clinic_kit, in_tmp):
+    """A kit with neither mail.from nor email: one line saying what to set, no .eml."""
+    kit = clinic_kit()
+    csv_file = in_tmp / "appointments.csv"
+    csv_file.write_text("patient_name,email,treatment\nAnn Lee,ann@example.com,microneedling\n")
+    result = CliRunner().invoke(
+        cli, ["email", str(csv_file), "--clinic", str(kit), "--outbox", "outbox"]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: clinic.yaml: mail: set from (or email) so the letters say who they come from\n"
+    )
+    assert not (in_tmp / "outbox").exists()
