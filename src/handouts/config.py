@@ -255,7 +255,7 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     if not config_file.is_file():
         raise ConfigError(f"{source}: file not found (create a kit with 'handouts init DIR')")
     try:  # KitFileError (a link out of the kit, not UTF-8) is a ValueError too
-        raw = parse_yaml(read_kit_text(config_file, resource_roots(kit_dir)), source)
+        raw = parse_yaml(read_kit_text(config_file, resource_roots(kit_dir.resolve())), source)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if not isinstance(raw, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from .paths import display_path
@@ -23,13 +24,21 @@ class KitFileError(ValueError):
     """A kit file that cannot be used; the message names it and says what to do."""
 
 
+@lru_cache(maxsize=64)
+def _real_root(root: Path) -> Path:
+    """The real path of an absolute root: the kit or a built-in folder, which stay put while
+    we run (a kit is loaded by its real path, ``Clinic.kit_dir``)."""
+    return root.resolve()
+
+
 def outside_problem(path: Path, roots: Sequence[Path]) -> str | None:
     """Why ``path`` may not be read (it leads outside ``roots``), or None when it may.
 
     The path is resolved, so symbolic links on the way count wherever they sit; a link
     that stays inside the kit is fine.
     """
-    real, real_roots = Path(path).resolve(), [Path(root).resolve() for root in roots]
+    real = Path(path).resolve()
+    real_roots = [_real_root(Path(os.path.abspath(root))) for root in roots]
     if any(real.is_relative_to(root) for root in real_roots):
         return None
     written = Path(os.path.abspath(path))  # ".." taken away as written, links not followed
