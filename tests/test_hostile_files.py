@@ -372,7 +372,8 @@ def test_email_outbox_never_replaces_a_fifo_where_a_letter_goes(tmp_path, in_tmp
     csv_file = tmp_path / "a.csv"
     csv_file.write_text(
         "patient_name,email,treatment,date,time,practitioner,language\n"
-        "Amira Haddad,amira@example.com,microneedling,2026-12-03,10:30,,\n",
+        "Amira Haddad,amira@example.com,microneedling,2026-12-03,10:30,,\n"
+        "Bo Chen,bo@example.com,microneedling,2026-12-03,11:30,,\n",
         encoding="utf-8",
     )
     (in_tmp / "out").mkdir()
@@ -387,3 +388,7 @@ def test_email_outbox_never_replaces_a_fifo_where_a_letter_goes(tmp_path, in_tmp
         "not a regular file" in result.output
     )
     assert stat.S_ISFIFO(os.lstat(letter).st_mode)
+    # That row is reported; the other letter is still written.
+    assert "Wrote 1 email to out." in result.output
+    assert "line 2: out/2026-12-03_Amira-Haddad_microneedling.leaflet.eml: " in result.output
+    assert (in_tmp / "out" / "2026-12-03_Bo-Chen_microneedling.leaflet.eml").is_file()

@@ -20,7 +20,7 @@ from .config import Clinic
 from .context import LeafletContext, RenderedBlock, leaflet_context
 from .errors import DoesNotFit
 from .panel import EMPTY_PANEL, AppointmentPanel, personal_panel
-from .paths import builtin_dir, file_url_path, kit_fingerprint, resource_roots
+from .paths import builtin_dir, file_url_path, inside, kit_fingerprint, resource_roots
 from .templating import render_template
 
 FLAP_BOTTOM = "flap-bottom"
@@ -183,8 +183,10 @@ def _input_key(html: str, stylesheets: list[str], clinic: Clinic) -> str:
     paths = [file_url_path(url) for url in stylesheets]
     paths += [clinic.logo_path, clinic.font_path]
     paths += [file_url_path(unescape(url)) for url in FILE_URL.findall(html)]
+    roots = resource_roots(clinic.kit_dir)
     for path in dict.fromkeys(paths):
-        if path is not None and path.is_file():
+        # Only files a render may read: one outside the kit is refused by the fetcher.
+        if path is not None and path.is_file() and inside(path.resolve(), roots):
             digest.update(str(path).encode() + b"\0" + path.read_bytes())
     digest.update(kit_fingerprint(clinic.kit_dir).encode())
     return digest.hexdigest()

@@ -23,7 +23,7 @@ from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsWarning
 from .inputs import check_paper, parse_language
 from .labels import fill, load_labels
-from .markup import UnsafeImageError, markdown_to_html
+from .markup import UnsafeMarkup, markdown_to_html
 from .panel import AppointmentPanel
 from .paths import display_path
 from .qr import QrCode, qr_code
@@ -129,7 +129,7 @@ def render_block(block: Block, clinic: Clinic, direction: str = "ltr") -> Render
             placeholders=placeholders,
             keep_values_ltr=direction == "rtl",
         )
-    except UnsafeImageError as error:
+    except UnsafeMarkup as error:  # a picture outside the kit, text nested too deeply
         raise ContentError(f"{source}: {error}") from None
     return RenderedBlock(
         key=block.key,

@@ -277,6 +277,10 @@ def _deliver(run: _Run, letter: Letter) -> None:
         report.not_sent(row.row, sending.plain_reason(error), NOT_MADE)
         return
     eml = run.outbox / Path(record.output).with_suffix(f".{letter.kind}.eml").name
-    write_atomically(eml, content)
+    try:
+        write_atomically(eml, content)
+    except HandoutsError as error:  # e.g. a pipe or a link where the letter goes
+        report.not_sent(row.row, error.message, NOT_MADE)
+        return
     report.written.append(eml)
     record_leaflets(clinic, [record])
