@@ -10,6 +10,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -344,3 +345,18 @@ class FaultyServer:
         finally:
             stream.close()
             connection.close()
+
+
+def relay_mail_kit(clinic_kit, port: int, extra: str = "") -> Path:
+    """The demo kit sending by plain SMTP to a relay on this computer at ``port``.
+
+    ``extra`` adds mail settings, e.g. ``"timeout: 5"``.
+    """
+    kit = clinic_kit(base="demo")
+    settings = f"host: 127.0.0.1, port: {port}, security: none, "
+    settings += f"{extra}, " if extra else ""
+    settings += "from: hello@northbank-skin.example"  # last: tests may add after it
+    config = (kit / "clinic.yaml").read_text()
+    mail = f"mail: {{{settings}}}\napproved:"
+    (kit / "clinic.yaml").write_text(config.replace("approved:", mail))
+    return kit

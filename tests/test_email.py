@@ -9,7 +9,14 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-from smtp_server import DyingServer, PickyInbox, PlainSmtpServer, SmtpServer, free_port
+from smtp_server import (
+    DyingServer,
+    PickyInbox,
+    PlainSmtpServer,
+    SmtpServer,
+    free_port,
+    relay_mail_kit,
+)
 
 from handouts.cli import cli
 from handouts.mail import run_email
@@ -326,15 +333,7 @@ def test_outbox_writes_a_duplicate_row_once_and_send_sends_it_once(mail_kit, cer
 
 def test_security_none_sends_plain_smtp_to_a_relay_on_this_computer(clinic_kit, tmp_path):
     port = free_port()
-    kit = clinic_kit(base="demo")
-    config = (kit / "clinic.yaml").read_text()
-    (kit / "clinic.yaml").write_text(
-        config.replace(
-            "approved:",
-            f"mail: {{host: 127.0.0.1, port: {port}, security: none,"
-            " from: hello@northbank-skin.example}\napproved:",
-        )
-    )
+    kit = relay_mail_kit(clinic_kit, port)
     csv_file = tmp_path / "appointments.csv"
     csv_file.write_text(
         "patient_name,email,treatment,date,time\nAnn Lee,ann@example.com,microneedling,,\n"

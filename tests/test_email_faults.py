@@ -16,7 +16,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
-from smtp_server import FaultyServer, Inbox, free_port
+from smtp_server import FaultyServer, Inbox, free_port, relay_mail_kit
 
 from handouts.cli import cli
 from handouts.config import load_clinic
@@ -36,15 +36,7 @@ ROWS = [
 def relay_kit(clinic_kit, tmp_path, in_tmp):
     """The demo kit sending by plain SMTP to a relay on this computer, waiting 5 s for answers."""
     port = free_port()
-    kit = clinic_kit(base="demo")
-    config = (kit / "clinic.yaml").read_text()
-    (kit / "clinic.yaml").write_text(
-        config.replace(
-            "approved:",
-            f"mail: {{host: 127.0.0.1, port: {port}, security: none, timeout: 5, from: {FROM}}}\n"
-            "approved:",
-        )
-    )
+    kit = relay_mail_kit(clinic_kit, port, "timeout: 5")
     csv_file = tmp_path / "appointments.csv"
     csv_file.write_text("\n".join(["patient_name,email,treatment,date,time", *ROWS[:1]]) + "\n")
     return kit, port, csv_file

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -11,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import waitress
 from click.testing import CliRunner
 from pdfcheck import text
 from pypdf import PdfReader
 from smtp_server import SmtpServer, free_port
+from waitress_server import serving
 
 from handouts.cli import cli
 from handouts.errors import HandoutsError
@@ -411,18 +409,6 @@ def test_an_edit_to_the_kit_shows_at_once(clinic_kit, tmp_path):
 
 
 def test_twenty_concurrent_api_requests_all_succeed(app):
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError as error:  # closed under the loop at the end of the test
-            if error.errno != errno.EBADF:
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.effective_port}/api/leaflet.pdf?"
     queries = [
         "treatment=microneedling",  # the same leaflet, many times at once
         "treatment=chemical-peel&paper=a5",
@@ -430,16 +416,14 @@ def test_twenty_concurrent_api_requests_all_succeed(app):
         "treatment=microneedling&patient=Patient+{n}&date=2026-12-0{d}",
     ]
 
-    def fetch(number: int) -> tuple[int, bytes, str]:
+    def fetch(port: int, number: int) -> tuple[int, bytes, str]:
         query = queries[number % len(queries)].format(n=number, d=number % 9 + 1)
-        with urllib.request.urlopen(base + query, timeout=120) as response:
+        url = f"http://127.0.0.1:{port}/api/leaflet.pdf?{query}"
+        with urllib.request.urlopen(url, timeout=120) as response:
             return response.status, response.read(), query
 
-    try:
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            results = list(pool.map(fetch, range(20)))
-    finally:
-        server.close()
+    with serving(app, threads=8) as port, ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(fetch, [port] * 20, range(20)))
     assert [status for status, _, _ in results] == [200] * 20
     for _, data, query in results:
         assert data.startswith(b"%PDF-")

@@ -7,7 +7,6 @@ address answers; wrong access codes are throttled per client and in total.
 from __future__ import annotations
 
 import contextlib
-import errno
 import http.client
 import os
 import re
@@ -21,8 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import waitress
 from smtp_server import free_port
+from waitress_server import serving as serving_in_thread
 
 from handouts.web import create_app
 
@@ -211,21 +210,10 @@ def locked_server(tmp_path: Path, **limits: str) -> Iterator[int]:
     app = create_app(token=TOKEN, cache_dir=tmp_path / "cache", workers=1, prepare=False)
     for key, value in limits.items():
         app.config[f"HANDOUTS_SIGN_IN_LIMIT_{key.upper()}"] = value
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError as error:  # closed under the loop at the end of the test
-            if error.errno != errno.EBADF:
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
     try:
-        yield server.effective_port
+        with serving_in_thread(app) as port:
+            yield port
     finally:
-        server.close()
         app.extensions["handouts"].maker.close()
 
 
