@@ -102,7 +102,8 @@ def test_unknown_font_lists_the_bundled_ones(clinic_kit, in_tmp):
         load_clinic(kit)
     assert caught.value.message == (
         "kit/clinic.yaml: font: 'Comic Sans' is not bundled "
-        "(use 'Atkinson Hyperlegible' or a font file)"
+        "(use 'Atkinson Hyperlegible', 'Noto Sans', 'Noto Sans Arabic', 'Noto Sans Hebrew', "
+        "'Noto Sans SC' or a font file)"
     )
 
 

@@ -26,7 +26,6 @@ from .config_types import (  # other modules import EMAIL and the language helpe
     HexColour,
     OptionalEmail,
     OptionalText,
-    Text,
     WebAddress,
     check_language,
     is_loopback,
@@ -39,8 +38,17 @@ from .paths import DEMO_CLINIC_DIR, display_path, resource_roots
 from .yamlio import parse_yaml, schema_error_lines
 
 CONFIG_NAME = "clinic.yaml"
-BUNDLED_FONTS = ("Atkinson Hyperlegible",)
+BUNDLED_FONTS = (
+    "Atkinson Hyperlegible",
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans SC",
+)
+"""Families in ``styles/fonts/`` (declared in ``styles/fonts.css``) a clinic may choose by name."""
 FONT_FILE_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+FONT_STYLES = ("regular", "bold", "italic", "bold_italic")
+"""The faces of a kit font family, as keys under ``font:``."""
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 MailSecurity = Literal["starttls", "tls", "none"]
 DEFAULT_MAIL_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
@@ -124,6 +132,76 @@ class MailSettings(BaseModel):
         return self.security == "starttls"
 
 
+def _font_shorthand(value: Any) -> Any:
+    """``font: Noto Sans`` names a bundled family; ``font: fonts/Ours.ttf`` is one kit file."""
+    if isinstance(value, str):
+        if value.lower().endswith(FONT_FILE_SUFFIXES):
+            return {"regular": value, "written": value}
+        return {"family": value, "written": value}
+    return value
+
+
+class FontChoice(BaseModel):
+    """``font:`` in clinic.yaml: a bundled family by name, or the kit's own font files.
+
+    Three ways to write it: ``font: Noto Sans`` (bundled), ``font: fonts/Ours.ttf`` (one
+    file, every weight prints in it), or a mapping of ``family`` (a display name) and the
+    files ``regular``, ``bold``, ``italic``, ``bold_italic``, relative to clinic.yaml.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    family: OptionalText = None
+    """A bundled family's name; beside kit files, only a name for people to read."""
+    regular: Path | None = None
+    """The kit's upright, normal weight file: body text."""
+    bold: Path | None = None
+    """Headings and bold words; without it they print in the regular file."""
+    italic: Path | None = None
+    bold_italic: Path | None = None
+    written: str | None = Field(default=None, exclude=True)
+    """The one-line form as written in clinic.yaml, if it was one line."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_line_form(cls, data: Any) -> Any:
+        data = _without_blanks(_font_shorthand(data))
+        if isinstance(data, dict) and isinstance(data.get("family"), str):
+            bundled = {name.lower(): name for name in BUNDLED_FONTS}
+            data["family"] = bundled.get(data["family"].lower(), data["family"])
+        return data
+
+    @model_validator(mode="after")
+    def _family_or_files(self) -> FontChoice:
+        if self.regular is None and self.files:
+            given = ", ".join(self.files)
+            raise ValueError(f"regular: is required with {given} (the file for body text)")
+        if self.regular is None:
+            if self.family is None:
+                raise ValueError("give a bundled family name or a regular font file")
+            if self.family not in BUNDLED_FONTS:
+                names = ", ".join(repr(name) for name in BUNDLED_FONTS)
+                raise ValueError(f"{self.family!r} is not bundled (use {names} or a font file)")
+        for style, path in self.files.items():
+            if not str(path).lower().endswith(FONT_FILE_SUFFIXES):
+                suffixes = ", ".join(FONT_FILE_SUFFIXES)
+                raise ValueError(f"{style}: {str(path)!r} must be a font file ({suffixes})")
+        return self
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """The kit's font files by style (``regular``, ``bold``...), only those given."""
+        faces = {style: getattr(self, style) for style in FONT_STYLES}
+        return {style: path for style, path in faces.items() if path is not None}
+
+    @property
+    def label(self) -> str:
+        """The choice as a person names it: the bundled family, or the kit's file as written."""
+        if self.regular is None:
+            return str(self.family)
+        return self.written or self.family or str(self.regular)
+
+
 class ClinicWords(BaseModel):
     """Clinic text in another language, under ``translations: {es: {...}}``."""
 
@@ -155,8 +233,8 @@ class Clinic(BaseModel):
     logo: Path | None = None
     """SVG, PNG or JPEG logo, relative to clinic.yaml."""
     colors: Colours = Field(default=Colours(), validation_alias=AliasChoices("colors", "colours"))
-    font: Text = BUNDLED_FONTS[0]
-    """A bundled family name, or a font file in the kit."""
+    font_choice: FontChoice = Field(default=FontChoice(family=BUNDLED_FONTS[0]), alias="font")
+    """A bundled family name, a font file in the kit, or the kit's family of font files."""
     paper: Annotated[Paper, BeforeValidator(lambda value: str(value).lower())] = "a4"
     language: Annotated[str, AfterValidator(check_language)] = "en"
     disclaimer: OptionalText = None
@@ -173,14 +251,6 @@ class Clinic(BaseModel):
         """``approved:`` or ``mail:`` with nothing under it (or ``null``) means "none yet"."""
         return _without_blanks(data)
 
-    @field_validator("font")
-    @classmethod
-    def _bundled_font_name(cls, value: str) -> str:
-        for name in BUNDLED_FONTS:
-            if value.lower() == name.lower():
-                return name
-        return value
-
     @model_validator(mode="after")
     def _check_files(self) -> Clinic:
         if self.kit_dir is None:
@@ -195,15 +265,14 @@ class Clinic(BaseModel):
                 problems.append(f"logo: file {str(self.logo)!r} not found next to clinic.yaml")
             elif outside := outside_problem(logo, roots):
                 problems.append(f"logo: {str(self.logo)!r} {outside}")
-        if self.font.lower().endswith(FONT_FILE_SUFFIXES):
-            font = self.kit_dir / self.font
+        one_line = self.font_choice.written is not None
+        for style, written in self.font_choice.files.items():
+            key = "font" if one_line else f"font.{style}"
+            font = self.kit_dir / written
             if not font.is_file():
-                problems.append(f"font: file {self.font!r} not found next to clinic.yaml")
+                problems.append(f"{key}: file {str(written)!r} not found next to clinic.yaml")
             elif outside := outside_problem(font, roots):
-                problems.append(f"font: {self.font!r} {outside}")
-        elif self.font not in BUNDLED_FONTS:
-            bundled = ", ".join(repr(name) for name in BUNDLED_FONTS)
-            problems.append(f"font: {self.font!r} is not bundled (use {bundled} or a font file)")
+                problems.append(f"{key}: {str(written)!r} {outside}")
         if problems:
             raise ValueError("\n".join(problems))  # one line each (schema_error_lines)
         return self
@@ -216,11 +285,33 @@ class Clinic(BaseModel):
         return (self.kit_dir / self.logo).resolve()
 
     @property
+    def font(self) -> str:
+        """``font:`` as a person names it: the bundled family, the file, or the family name."""
+        return self.font_choice.label
+
+    @property
+    def font_files(self) -> dict[str, Path]:
+        """Absolute paths of the kit's own font files by style (``regular``, ``bold``...)."""
+        if self.kit_dir is None:
+            return {}
+        return {
+            style: (self.kit_dir / path).resolve() for style, path in self.font_choice.files.items()
+        }
+
+    @property
     def font_path(self) -> Path | None:
-        """Absolute path of the kit's own font file, if ``font`` names one."""
-        if self.kit_dir is None or not self.font.lower().endswith(FONT_FILE_SUFFIXES):
-            return None
-        return (self.kit_dir / self.font).resolve()
+        """Absolute path of the kit font's regular file, if the kit brings its own font."""
+        return self.font_files.get("regular")
+
+    @property
+    def font_paths(self) -> list[Path]:
+        """Every file of the kit's own font (regular first): what a leaflet may read."""
+        return list(self.font_files.values())
+
+    @property
+    def font_without_bold(self) -> bool:
+        """True when the kit brings its own font but no bold file: bold prints as regular."""
+        return self.font_path is not None and "bold" not in self.font_files
 
     def in_language(self, language: str) -> Clinic:
         """This clinic with its text fields in ``language`` where a translation exists."""
@@ -232,11 +323,13 @@ class Clinic(BaseModel):
 
 def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[str]]]:
     """Keys the schema does not know, with the known keys they may be typos of."""
-    known = [field.alias or name for name, field in type(model).model_fields.items()]
+    fields = type(model).model_fields
+    known = [field.alias or name for name, field in fields.items()]
     found = [(prefix + key, known) for key in (model.model_extra or {})]
     for name, value in model:
         if isinstance(value, BaseModel):
-            found += _unknown_keys(value, f"{prefix}{name}.")
+            key = fields[name].alias or name if name in fields else name
+            found += _unknown_keys(value, f"{prefix}{key}.")
     return found
 
 

@@ -60,10 +60,35 @@ def readable_shade(hex_colour: str, background: str = "#ffffff") -> str:
     return "#000000"
 
 
+KIT_FONT_FAMILY = "Clinic Font"
+"""The CSS family the kit's own font files are declared under."""
+FACE_DESCRIPTORS = {
+    "regular": "font-weight: 400; font-style: normal;",
+    "bold": "font-weight: 700; font-style: normal;",
+    "italic": "font-weight: 400; font-style: italic;",
+    "bold_italic": "font-weight: 700; font-style: italic;",
+}
+FONT_FORMATS = {".ttf": "truetype", ".otf": "opentype", ".woff": "woff", ".woff2": "woff2"}
+
+
+def kit_font_faces(clinic: Clinic) -> list[str]:
+    """One ``@font-face`` rule per file of the kit's font, with its weight and style."""
+    rules = []
+    for style, path in clinic.font_files.items():
+        source = f'url("{path.as_uri()}")'
+        if kind := FONT_FORMATS.get(path.suffix.lower()):
+            source += f' format("{kind}")'
+        rules.append(
+            f'@font-face {{ font-family: "{KIT_FONT_FAMILY}"; {FACE_DESCRIPTORS[style]} '
+            f"src: {source}; }}"
+        )
+    return rules
+
+
 def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
     """CSS carrying the clinic's colours and font, and the page counter in its language."""
     primary, accent = clinic.colors.primary, clinic.colors.accent
-    font = "Clinic Font" if clinic.font_path else clinic.font
+    font = KIT_FONT_FAMILY if clinic.font_path else clinic.font_choice.family
     rules = [
         ":root {",
         # Headings and links are text: a light brand colour prints in a darker shade.
@@ -75,10 +100,7 @@ def brand_css(clinic: Clinic, labels: dict[str, str]) -> Markup:
         "}",
         f".page-number::after {{ content: {page_counter_css(labels['page_of'])}; }}",
     ]
-    if clinic.font_path:
-        rules.append(
-            f'@font-face {{ font-family: "Clinic Font"; src: url("{clinic.font_path.as_uri()}"); }}'
-        )
+    rules += kit_font_faces(clinic)
     # Validated hex colours, resolved paths and CSS-quoted labels only: safe markup.
     # "</" cannot close the <style> element because css_string never emits "<" unescaped.
     return Markup("\n".join(rules).replace("<", "\\3c "))
