@@ -60,8 +60,10 @@ def test_trifold_outside_panels_are_in_folding_order(trifold):
     assert panel(title, width) == 2  # the cover: right-hand panel, seen first when folded
     call_us = next(word for word in outside if word["text"] == "When")
     assert panel(call_us, width) == 1  # the back: contact details and when to call
-    flap = next(word for word in outside if word["text"] == "What")
-    assert panel(flap, width) == 0  # the inside flap: first to read once the cover opens
+    cover_section = next(word for word in outside if word["text"] == "What")
+    assert panel(cover_section, width) == 2  # the cover carries the first section's text
+    flap = [word for word in words(trifold.path, 0) if panel(word, width) == 0]
+    assert len(flap) > 100  # the inside flap, read once the cover opens, carries text too
     assert qr_codes(trifold.path, 0) == ["https://northbank-skin.example/book"]
     kinds = [kind for kind, _ in structure(trifold.path)]
     assert kinds.index("H1") < kinds.index("H2")  # read aloud: the cover's title first
@@ -70,7 +72,7 @@ def test_trifold_outside_panels_are_in_folding_order(trifold):
 def test_trifold_inside_panels_follow_the_sections_left_to_right(trifold):
     width = LETTER_LANDSCAPE[0]
     inside = [word for word in words(trifold.path, 1) if word["size"] >= 13.5]  # headings
-    titles = ["How it can help", "Before your appointment", "Looking after", "Side effects"]
+    titles = ["Before your appointment", "Looking after", "Side effects"]
     positions = []
     for title in titles:
         head = title.split()[0]
@@ -113,13 +115,13 @@ def test_a_trifold_that_does_not_fit_names_the_block(clinic_kit, tmp_path):
 
 
 def test_a_flap_that_overflows_gives_a_section_to_the_inside_or_names_it(clinic_kit, tmp_path):
-    about = "\n\n".join(["This sentence makes the first section long."] * 14)
+    about = "\n\n".join(["This sentence makes the first section long."] * 30)
     kit = clinic_kit({"content/microneedling/about.md": block_file(about)}, base="demo")
-    # Too long to share the flap: "what to expect" moves inside, and it all still fits.
+    # Too long to share the outside: "what to expect" moves inside, and it all still fits.
     fitted = build_handout(["microneedling"], kit, tmp_path / "t.pdf", layout="trifold")
     assert fitted.pages == 2
-    outside = [word for word in words(fitted.path, 0) if word["text"] == "What"]
-    assert outside == []  # "What to expect" is no longer on the flap
+    outside = [word for word in words(fitted.path, 0) if word["text"] == "expect"]
+    assert outside == []  # "What to expect" is no longer on the outside
     about = "\n\n".join(["This sentence makes the first section far too long."] * 60)
     kit = clinic_kit({"content/microneedling/about.md": block_file(about)}, base="demo", name="k2")
     with pytest.raises(HandoutsError) as error:
@@ -149,13 +151,17 @@ def test_the_card_is_one_page_of_aftercare_and_when_to_call(tmp_path, paper):
     assert reader(result.path).metadata.title == "Microneedling: aftercare"
 
 
-def test_an_overflowing_card_fails_with_the_block_named(tmp_path):
+def test_an_overflowing_card_fails_with_the_block_named(clinic_kit, tmp_path):
+    long_text = "\n\n".join(["This sentence makes the section far too long for a card."] * 40)
+    kit = clinic_kit({"content/microneedling/risks.md": block_file(long_text)}, base="demo")
     with pytest.raises(HandoutsError) as error:
-        build_handout(["microneedling"], output=tmp_path / "c.pdf", paper="a5", layout="card")
+        build_handout(["microneedling"], kit, tmp_path / "c.pdf", paper="a5", layout="card")
     assert error.value.message == (
-        "microneedling/risks: does not fit on the one-page card (A5); shorten it, choose bigger "
-        "paper, or leave it out of the card with 'layouts:' in its front matter"
+        "microneedling/risks: does not fit on the one-page card (A5); shorten it or give it a "
+        "short version (a '<!-- short -->' line, then the shorter text), or leave it out of "
+        "the card with 'layouts:' in its front matter"
     )
+    assert "bigger paper" not in error.value.message
     assert not (tmp_path / "c.pdf").exists()
 
 

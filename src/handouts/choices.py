@@ -32,6 +32,20 @@ class LayoutInfo:
     page_limit: int | None = None
     """Pages the text must fit on; more is an error naming the block."""
     papers: tuple[str, ...] = PAPERS
+    large_print_page_limit: int | None = None
+    """Pages in large print, when that differs (the card then uses both sides)."""
+    large_print_described: str = ""
+    """As a sentence names it in large print, when that differs."""
+
+    def pages(self, large_print: bool = False) -> int | None:
+        """How many pages the text must fit on, in large print or not."""
+        if large_print and self.large_print_page_limit is not None:
+            return self.large_print_page_limit
+        return self.page_limit
+
+    def described_as(self, large_print: bool = False) -> str:
+        """How a sentence names it, in large print or not."""
+        return (self.large_print_described or self.described) if large_print else self.described
 
 
 LAYOUT_INFO: dict[str, LayoutInfo] = {
@@ -50,15 +64,18 @@ LAYOUT_INFO: dict[str, LayoutInfo] = {
     ),
     "card": LayoutInfo(
         "Aftercare card",
-        "1 page",
+        "1 page (both sides in large print)",
         "the one-page card",
         "leaflet.html",  # the leaflet template with fewer blocks
         "card_title",
         "card_kind",
         page_limit=1,
+        large_print_page_limit=2,
+        large_print_described="the two-sided large-print card",
     ),
 }
-"""Every layout: leaflet (pages of sections), trifold (one sheet folded in three), card."""
+"""Every layout: leaflet (pages of sections), trifold (one sheet folded in three), card
+(one page; in large print both sides of one sheet)."""
 
 
 def paper_problem(layout: str, paper: str) -> str | None:

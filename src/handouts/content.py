@@ -7,7 +7,7 @@ block or add a whole treatment without touching the rest.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -36,6 +36,10 @@ STANDARD_BLOCKS = (
 )
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+SHORT_MARK = re.compile(r"^<!--[ \t]*short[ \t]*-->[ \t]*\r?\n?", re.MULTILINE)
+"""The line that starts a block's short version (``<!-- short -->``), after its full text."""
+SMALL_LAYOUTS = ("trifold", "card")
+"""Layouts that may print a block's short version when its full text does not fit."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ class Block:
     """File line on which ``body`` starts, so errors can point at the right line."""
     language: str = "en"
     """Language the text is written in (English when a translation is missing)."""
+    short_body: str | None = None
+    """The block's short version (after ``<!-- short -->``), for the tri-fold and card when
+    the full text does not fit; same front matter, version and review dates."""
+    short_first_line: int = 0
 
     @property
     def key(self) -> str:
@@ -61,6 +69,14 @@ class Block:
     def layouts(self) -> list[str]:
         """The layouts this block is printed in: its front matter's, or the default."""
         return self.meta.layouts or default_layouts(self.name)
+
+    def shortened(self) -> Block:
+        """This block with its short version as its text (itself when it has none)."""
+        if self.short_body is None:
+            return self
+        return replace(
+            self, body=self.short_body, body_first_line=self.short_first_line, short_body=None
+        )
 
 
 @dataclass(frozen=True)
@@ -107,17 +123,33 @@ def read_block(path: Path, treatment: str, name: str, language: str = "en") -> B
     except ValidationError as error:
         raise ContentError(schema_error_lines(error, source)) from None
     body = text[match.end() :]
+    body_first_line = text.count("\n", 0, match.end()) + 1
+    short_body, short_first_line = None, 0
+    if mark := SHORT_MARK.search(text, match.end()):
+        body = text[match.end() : mark.start()]
+        short_body = text[mark.end() :]
+        short_first_line = text.count("\n", 0, mark.end()) + 1
+        if not HTML_COMMENT.sub("", short_body).strip():
+            raise ContentError(
+                f"{source}: line {short_first_line - 1}: '<!-- short -->' has no text after "
+                "it; write the short version below it, or remove the line"
+            )
+        if SHORT_MARK.search(short_body):
+            raise ContentError(f"{source}: '<!-- short -->' may appear only once")
     if not HTML_COMMENT.sub("", body).strip():
         raise ContentError(
             f"{source}: the block has no text after its front matter; write "
             "the text, or remove the block from treatment.yaml"
         )
-    body_first_line = text.count("\n", 0, match.end()) + 1
     try:  # before Markdown and WeasyPrint, which recurse once per level
         check_block_nesting(body, body_first_line)
+        if short_body is not None:
+            check_block_nesting(short_body, short_first_line)
     except TooDeep as error:
         raise ContentError(f"{source}: {error}") from None
-    return Block(treatment, name, path, meta, body, body_first_line, language)
+    return Block(
+        treatment, name, path, meta, body, body_first_line, language, short_body, short_first_line
+    )
 
 
 class ContentLibrary:

@@ -1,0 +1,196 @@
+"""Fit a tri-fold or a card on its sheet: the full text where it fits, short versions where not.
+
+A card must fit its page (both sides of one sheet in large print); a tri-fold its two
+pages, with the first sections on the outside (under the cover and on the flap) and the
+rest inside. ``render_small_layout`` tries the full text first, then the short versions
+of the blocks that have one (``<!-- short -->`` in the block's Markdown, see
+``handouts.content``), the longest first, and on a tri-fold moves sections between the
+outside and the inside until both fit. Only when nothing fits is it ``DoesNotFit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .build import Handout, handout_from
+from .choices import LAYOUT_INFO, PAPER_NAMES
+from .config import Clinic
+from .content import ContentLibrary
+from .context import LeafletContext, RenderedBlock, RenderedTreatment, render_block, text_direction
+from .errors import DoesNotFit
+from .paths import builtin_dir, resource_roots
+
+OUTSIDE_END = "flap-bottom"
+"""Id of the marker after the last section of the tri-fold's outside (see trifold.html)."""
+INSIDE_END = "inside-end"
+BACK_END = "back-end"
+SMALL_PRINT = "back-small-print"
+
+
+def render_small_layout(context: LeafletContext, clinic: Clinic):
+    """The card or tri-fold of ``context`` as a ``RenderedPDF`` that fits its sheet."""
+    shorter = _shortening_steps(context)
+    problem = ""
+    for step in shorter:
+        attempt = replace(context, treatments=step) if step is not None else context
+        pdf, problem = _fit(attempt, clinic)
+        if not problem:
+            return pdf
+    raise DoesNotFit(_refusal(context, problem, any(s is not None for s in shorter)))
+
+
+def _render(handout: Handout, clinic: Clinic):
+    from .render import render_pdf  # WeasyPrint loads only when a PDF is made
+
+    return render_pdf(
+        handout.html,
+        clinic.kit_dir or builtin_dir("templates"),
+        resource_roots(clinic.kit_dir),
+        handout.stylesheets,
+    )
+
+
+def _fit(context: LeafletContext, clinic: Clinic):
+    """A PDF of ``context`` that fits, with ``""``; or the last try with what does not fit."""
+    if context.layout != "trifold":
+        pdf = _render(handout_from(context), clinic)
+        return pdf, _card_problem(context, pdf)
+    sections = len(context.treatments[0].blocks)
+    outside = min(max(context.flap_sections, 0), sections)
+    tried: dict[int, tuple[object, str, bool]] = {}
+    while outside not in tried:
+        pdf = _render(handout_from(replace(context, flap_sections=outside)), clinic)
+        outside_fits = _outside_fits(context, pdf, outside)
+        tried[outside] = (pdf, _trifold_problem(context, pdf, outside), outside_fits)
+        if outside_fits and outside < sections:
+            outside += 1  # the outside has room: give it one more section
+        elif not outside_fits and outside > 0:
+            outside -= 1
+    # The most sections outside that still fit there; the inside must then hold the rest.
+    fitting = [count for count, (_, _, fits) in tried.items() if fits]
+    best = max(fitting) if fitting else min(tried)
+    pdf, problem, _ = tried[best]
+    return pdf, problem
+
+
+def _blocks(context: LeafletContext) -> list[RenderedBlock]:
+    return [block for treatment in context.treatments for block in treatment.blocks]
+
+
+def _end(block: RenderedBlock) -> str:
+    """The id the section template puts at the end of a block (see partials/section.html)."""
+    return block.key.replace("/", "-") + "-end"
+
+
+def _on_page(pdf, page: int, anchor: str, width_px: float | None = None) -> bool:
+    """Whether ``anchor`` is drawn on ``page`` (0-based), inside the page's width."""
+    if page >= len(pdf.anchors) or anchor not in pdf.anchors[page]:
+        return False
+    left, _top, right, _bottom = pdf.anchors[page][anchor]
+    return width_px is None or (left >= 0 and right <= width_px)
+
+
+def _page_width(context: LeafletContext) -> float:
+    """The landscape sheet's width in CSS pixels (96 per inch)."""
+    return (297 if context.paper == "a4" else 279.4) / 25.4 * 96
+
+
+def _outside_fits(context: LeafletContext, pdf, outside: int) -> bool:
+    """The cover, the sections after it on the flap, and the back panel fit page 1."""
+    width = _page_width(context)
+    ends = [_end(block) for block in context.treatments[0].blocks[:outside]]
+    if not all(_on_page(pdf, 0, name, width) for name in [*ends, OUTSIDE_END]):
+        return False
+    return _back_fits(pdf)
+
+
+def _back_fits(pdf) -> bool:
+    """The back panel's details end above its small print."""
+    page = pdf.anchors[0] if pdf.anchors else {}
+    if BACK_END not in page or SMALL_PRINT not in page:
+        return False
+    return page[BACK_END][3] <= page[SMALL_PRINT][1]
+
+
+def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
+    """What does not fit on the tri-fold with ``outside`` sections outside, or ``""``."""
+    width = _page_width(context)
+    first = context.treatments[0]
+    for block in first.blocks[:outside]:
+        if not _on_page(pdf, 0, _end(block), width):
+            return block.key
+    if not _back_fits(pdf):
+        return "the back panel (the clinic's details and small print)"
+    inside = [b for b in _blocks(context) if b not in first.blocks[:outside]]
+    for block in inside:
+        if not _on_page(pdf, 1, _end(block)):
+            return block.key
+    if pdf.pages > 2 or not _on_page(pdf, 1, INSIDE_END):
+        return f"{context.treatments[-1].slug}: the last part"
+    return ""
+
+
+def _card_problem(context: LeafletContext, pdf) -> str:
+    limit = LAYOUT_INFO[context.layout].pages(context.large_print) or pdf.pages
+    for block in _blocks(context):
+        if not any(_on_page(pdf, page, _end(block)) for page in range(limit)):
+            return block.key
+    if pdf.pages > limit:
+        return f"{context.treatments[-1].slug}: the last part"
+    return ""
+
+
+def _shortening_steps(context: LeafletContext) -> list[list[RenderedTreatment] | None]:
+    """The treatments as printed at each step: full text, then ever more short versions.
+
+    Blocks are shortened one at a time, the one whose short version saves most first
+    (at most four steps, so a tight fit takes a few renders, not one per block).
+    """
+    library = ContentLibrary(context.clinic.kit_dir)
+    short: dict[str, RenderedBlock] = {}
+    savings: dict[str, int] = {}
+    for treatment in context.treatments:
+        loaded = library.treatment(treatment.slug, context.content_language)
+        for rendered in treatment.blocks:
+            block = library.block(loaded, rendered.name, context.content_language)
+            if block.short_body is None:
+                continue
+            short[rendered.key] = render_block(
+                block.shortened(), context.clinic, text_direction(block.language)
+            )
+            savings[rendered.key] = len(block.body) - len(block.short_body)
+    order = sorted(short, key=lambda key: -savings[key])
+    if not order:
+        return [None]
+    counts = sorted({max(1, len(order) * part // 4) for part in (1, 2, 3, 4)})
+    steps: list[list[RenderedTreatment] | None] = [None]
+    for count in counts:
+        chosen = set(order[:count])
+        steps.append(
+            [
+                replace(
+                    treatment,
+                    blocks=[
+                        short.get(b.key, b) if b.key in chosen else b for b in treatment.blocks
+                    ],
+                )
+                for treatment in context.treatments
+            ]
+        )
+    return steps
+
+
+def _refusal(context: LeafletContext, where: str, shortened: bool) -> str:
+    """One line: what does not fit, on what, and what the kit's author can do."""
+    info = LAYOUT_INFO[context.layout]
+    sheet = f"{info.described_as(context.large_print)} ({PAPER_NAMES[context.paper]})"
+    if context.layout == "trifold" and context.large_print:
+        sheet = f"the large-print tri-fold sheet ({PAPER_NAMES[context.paper]})"
+    tried = " even with the short versions of its sections" if shortened else ""
+    advice = (
+        "shorten it or give it a short version (a '<!-- short -->' line, then the shorter "
+        f"text), or leave it out of the {context.layout} with 'layouts:' in its front matter"
+    )
+    if context.large_print and context.layout == "trifold":
+        advice += "; the large-print leaflet and card have room for all of it"
+    return f"{where}: does not fit on {sheet}{tried}; {advice}"
