@@ -52,6 +52,9 @@ class RenderedBlock:
     approved: bool
     language: str
     """Language of this section's text (English where a translation is missing)."""
+    direction: str = "ltr"
+    """``ltr`` or ``rtl``: the direction of this section's own language, so an English
+    section in an Arabic leaflet still reads left to right (its ``dir``)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class RenderedTreatment:
     blocks: list[RenderedBlock]
     language: str
     """Language of title and summary."""
+    direction: str = "ltr"
+    """``ltr`` or ``rtl``: the direction of the title's and summary's language."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,12 @@ class LeafletContext:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def render_block(block: Block, clinic: Clinic, direction: str = "ltr") -> RenderedBlock:
-    """Fill placeholders, convert Markdown to safe HTML, and note approval."""
+def render_block(block: Block, clinic: Clinic, direction: str | None = None) -> RenderedBlock:
+    """Fill placeholders, convert Markdown to safe HTML, and note approval.
+
+    ``direction`` is that of the block's own language unless given.
+    """
+    direction = direction or text_direction(block.language)
     source = display_path(block.path)
     text, placeholders = fill_placeholders(
         block.body, placeholder_values(clinic), source, block.body_first_line
@@ -141,6 +150,7 @@ def render_block(block: Block, clinic: Clinic, direction: str = "ltr") -> Render
         review_due=block.meta.review_due,
         approved=clinic.approved.get(block.key) == block.meta.version,
         language=block.language,
+        direction=direction,
     )
 
 
@@ -237,10 +247,9 @@ def leaflet_context(
             title=treatment.meta.title,
             also_known_as=treatment.meta.also_known_as,
             summary=treatment.meta.summary,
-            blocks=[
-                render_block(block, clinic, text_direction(block.language)) for block in blocks
-            ],
+            blocks=[render_block(block, clinic) for block in blocks],
             language=treatment.language,
+            direction=text_direction(treatment.language),
         )
         for treatment, blocks in loaded
     ]
