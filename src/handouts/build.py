@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from html import unescape
 
 from . import __version__
 from .appointments import Appointment
-from .choices import LAYOUT_INFO, PAPER_NAMES, Layout, Paper
+from .choices import LAYOUT_INFO, Layout, Paper
 from .config import Clinic
 from .context import LeafletContext, RenderedBlock, leaflet_context
-from .errors import DoesNotFit
 from .panel import EMPTY_PANEL, AppointmentPanel, personal_panel
 from .paths import builtin_dir, file_url_path, inside, kit_fingerprint, resource_roots
 from .templating import render_template
-
-FLAP_BOTTOM = "flap-bottom"
-"""Id of the marker at the foot of the tri-fold's flap panel (see trifold.html)."""
 
 
 @dataclass
@@ -47,8 +43,8 @@ class Handout:
     large_print: bool = False
     flap_sections: int = 0
     """On a tri-fold, how many of the first sections are on the inside flap."""
-    remake: Callable[[int], Handout] | None = field(default=None, repr=False)
-    """Assembles this handout again with another number of flap sections."""
+    context: LeafletContext | None = field(default=None, repr=False, compare=False)
+    """What it was assembled from: a card or tri-fold is fitted from it (small_layouts)."""
 
 
 def assemble_html(
@@ -113,16 +109,20 @@ def handout_from(context: LeafletContext) -> Handout:
         layout=context.layout,
         large_print=context.large_print,
         flap_sections=context.flap_sections,
-        remake=lambda sections: handout_from(replace(context, flap_sections=sections)),
+        context=context,
     )
 
 
 def render_handout(handout: Handout, clinic: Clinic):
     """Render an assembled leaflet to PDF bytes (a ``RenderedPDF``).
 
-    A card or tri-fold that runs over its pages is an error naming the first section
-    that does not fit; on a tri-fold the cover sheet's section must end on page 1.
+    A card or tri-fold is fitted to its sheet by ``small_layouts`` (short versions of
+    blocks where the full text does not fit, or an error naming the block).
     """
+    if LAYOUT_INFO[handout.layout].page_limit is not None and handout.context is not None:
+        from .small_layouts import render_small_layout
+
+        return render_small_layout(handout.context, clinic)
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
     pdf = render_pdf(
@@ -131,42 +131,7 @@ def render_handout(handout: Handout, clinic: Clinic):
         resource_roots(clinic.kit_dir),
         handout.stylesheets,
     )
-    limit = LAYOUT_INFO[handout.layout].page_limit
-    if limit is None:
-        return pdf
-    late = {name for page in pdf.anchors[limit:] for name in page}
-    flap_late = _late_on_flap(handout, pdf.anchors[0]) if FLAP_BOTTOM in handout.html else []
-    if flap_late and handout.flap_sections > 1 and handout.remake is not None:
-        # The flap is too short for its sections: give the inside panels one more.
-        return render_handout(handout.remake(handout.flap_sections - 1), clinic)
-    late |= {_end_anchor(key) for key in flap_late}
-    overflowing = [block.key for block in handout.blocks if _end_anchor(block.key) in late]
-    if overflowing or pdf.pages > limit:
-        where = overflowing[0] if overflowing else f"{handout.treatments[-1]}: the last part"
-        raise DoesNotFit(
-            f"{where}: does not fit on {LAYOUT_INFO[handout.layout].described} "
-            f"({PAPER_NAMES[handout.paper]}); shorten it, choose bigger paper, or leave it out "
-            f"of the {handout.layout} with 'layouts:' in its front matter"
-        )
     return pdf
-
-
-def _late_on_flap(handout: Handout, page_one: dict[str, tuple]) -> list[str]:
-    """Flap sections that end below the flap, or not on page 1 at all."""
-    if FLAP_BOTTOM not in page_one:
-        return [block.key for block in handout.blocks[: handout.flap_sections]]
-    bottom = page_one[FLAP_BOTTOM][3]
-    ends = {name: box[3] for name, box in page_one.items()}
-    return [
-        block.key
-        for block in handout.blocks[: handout.flap_sections]
-        if ends.get(_end_anchor(block.key), float("inf")) > bottom
-    ]
-
-
-def _end_anchor(block_key: str) -> str:
-    """The id the section template puts at the end of a block (see partials/section.html)."""
-    return block_key.replace("/", "-") + "-end"
 
 
 FILE_URL = re.compile(r'(?:src|href)="(file:[^"]+)"')
