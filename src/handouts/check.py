@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from .choices import PAPER_NAMES
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .context import render_block
@@ -124,6 +125,7 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             _check_block(block, clinic, report, today)
             for language in library.languages(treatment)[1:]:
                 _check_translation(library, treatment, block, clinic, language, report)
+    _check_fit(clinic, library.slugs(), report)
     for key in sorted(set(clinic.approved) - known_blocks):
         guess = difflib.get_close_matches(key, sorted(known_blocks), n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else "check the spelling or remove it"
@@ -131,6 +133,36 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             "warning", "clinic.yaml", f"approved: {key!r} is not a section of any treatment; {hint}"
         )
     return report
+
+
+def _check_fit(clinic: Clinic, slugs: list[str], report: CheckReport) -> None:
+    """``handouts proof``'s checks on each leaflet in the kit's own paper, layout and language.
+
+    A leaflet refused is an error; one that is made but composed badly is a warning.
+    Treatments with an error already found are left out: their leaflet cannot be right.
+    """
+    from .proof import ProofItem, run_proof
+
+    broken = {
+        finding.subject.split("/")[0].split(" ")[0]
+        for finding in report.findings
+        if finding.severity == "error"
+    }
+    language = clinic.language.split("-")[0].lower()
+    items = [
+        ProofItem(slug, "leaflet", clinic.paper, language) for slug in slugs if slug not in broken
+    ]
+    if not items:
+        return
+    where = f"leaflet, {PAPER_NAMES[clinic.paper]}"
+    for result in run_proof(clinic.kit_dir, items, thumbnails=False).results:
+        for problem in result.problems:
+            refused = problem.startswith("refused: ")
+            report.add(
+                "error" if refused else "warning",
+                result.item.treatment,
+                f"{where}: {problem.removeprefix('refused: ')}",
+            )
 
 
 def _check_translation(
@@ -184,6 +216,14 @@ def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
                 f"{key}: still the example {example!r} from "
                 "'handouts init'; put in your clinic's own",
             )
+    if clinic.font_without_bold:
+        report.add(
+            "warning",
+            "clinic.yaml",
+            f"font: {clinic.font!r} has no bold file, so headings and bold words print in "
+            "regular weight; list the files under font: (regular: and bold:, also italic: "
+            "and bold_italic:)",
+        )
     if clinic.font_path is not None:
         from fontTools.ttLib import TTFont, TTLibError
 

@@ -13,6 +13,7 @@ import click
 from .choices import PAPER_NAMES, PAPERS
 from .cli_email import email
 from .cli_options import TypedValue, clinic_option, large_print_option, layout_option
+from .cli_proof import proof
 from .cli_reports import (
     print_batch_report,
     print_check_report,
@@ -266,6 +267,7 @@ def serve(clinic_dir: Path | None, host: str, port: int) -> None:
 
 
 cli.add_command(email)
+cli.add_command(proof)
 
 
 def main() -> None:

@@ -1,0 +1,296 @@
+"""What ``handouts proof`` looks for in a made leaflet, measured from its PDF alone.
+
+Each check reads the PDF as a printer would get it (pdfplumber's characters, graphics and
+their boxes), so it holds whatever templates, styles or kit CSS made the page:
+
+- orphan pages: a page (of two or more) holding only the disclaimer, only the QR box, or
+  text that reaches less than a fifth of the way down its text area;
+- a clinic detail broken inside a word: the name and phone may wrap only between their
+  words, the e-mail and website only after "@", "." or "/" (``BREAKS``);
+- body text smaller than 12 pt (16 pt in large print). Body text is the size most of the
+  leaflet's letters have, leaving out the running footer: the sections' paragraphs and
+  lists. Small print (the footer, the contact line, the disclaimer, captions) is not body
+  text and may be smaller;
+- anything drawn outside the page's trim box.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+BODY_MIN_PT = 12.0
+LARGE_PRINT_MIN_PT = 16.0
+ORPHAN_FILL = 0.2
+"""A page whose text reaches less than this share of its text area is an orphan."""
+TRIM_TOLERANCE_PT = 0.5
+INVISIBLE = re.compile("[\\s\u00ad\u200b-\u200f\u2060\u2066-\u2069\ufeff]+")
+"""Spaces, soft hyphens and direction marks: they are not part of what a reader sees."""
+DASHES = "-\u2010\u2011"
+QR_MODULE_PT = 40.0
+"""Graphics this small, twenty or more of them, are taken for a QR code's modules."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text as drawn: its letters in drawing order, and where it stands."""
+
+    text: str
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass(frozen=True)
+class ClinicDetails:
+    """What a leaflet prints about the clinic, to find broken inside a word."""
+
+    name: str
+    whole: tuple[tuple[str, str], ...]
+    """(what, text) for details that must stand whole on one line: phone, e-mail, website."""
+    disclaimer: str | None = None
+
+
+def clinic_details(clinic) -> ClinicDetails:
+    """The details of a ``Clinic`` (in the leaflet's language) that proof looks for."""
+    whole = [("phone", clinic.phone)]
+    if clinic.email:
+        whole.append(("e-mail", clinic.email))
+    if clinic.website:
+        whole.append(("website", clinic.website.split("://", 1)[-1].rstrip("/")))
+    return ClinicDetails(clinic.name, tuple(whole), clinic.disclaimer)
+
+
+def pdf_problems(pdf: bytes, details: ClinicDetails, large_print: bool) -> list[str]:
+    """Every problem found in the leaflet ``pdf``, one short phrase each."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        pages = list(document.pages)
+        lines = [page_lines(page) for page in pages]
+        running = running_lines(lines)
+        body = [[line for line in page if _key(line) not in running] for page in lines]
+        problems = outside_problems(pages)
+        problems += orphan_problems(pages, body, running, details)
+        problems += detail_problems(lines, details)
+        problems += size_problems(body, large_print)
+    return problems
+
+
+def page_lines(page) -> list[Line]:
+    """The page's lines of text in drawing order (so columns and panels stay apart)."""
+    return char_lines(page.chars)
+
+
+def char_lines(chars: list[dict]) -> list[Line]:
+    """Characters (in drawing order) as lines: a new line where the baseline moves."""
+    lines: list[Line] = []
+    current: list[dict] = []
+    for char in chars:
+        if current:
+            last = current[-1]
+            size = max(char["size"], last["size"])
+            if abs(char["bottom"] - last["bottom"]) > 0.5 * size or char["x0"] < last["x0"] - 1:
+                lines.append(_line(current))
+                current = []
+        current.append(char)
+    if current:
+        lines.append(_line(current))
+    return [line for line in lines if line.text.strip()]
+
+
+def _line(chars: list[dict]) -> Line:
+    sizes = Counter(round(char["size"], 1) for char in chars if char["text"].strip())
+    return Line(
+        text="".join(char["text"] for char in chars),
+        top=min(char["top"] for char in chars),
+        bottom=max(char["bottom"] for char in chars),
+        size=sizes.most_common(1)[0][0] if sizes else 0.0,
+    )
+
+
+def _key(line: Line) -> tuple[int, str]:
+    """A line as a running footer repeats it: same place, same words, any page number."""
+    return round(line.top), re.sub(r"\d+", "#", INVISIBLE.sub("", line.text))
+
+
+def running_lines(lines: list[list[Line]]) -> set[tuple[int, str]]:
+    """Lines printed in the same place on every page (header and footer): not the text."""
+    if len(lines) < 2:
+        return set()
+    shared = {_key(line) for line in lines[0]}
+    for page in lines[1:]:
+        shared &= {_key(line) for line in page}
+    return shared
+
+
+def outside_problems(pages) -> list[str]:
+    """Letters, pictures and graphics drawn (even partly) outside each page's trim box."""
+    problems = []
+    for page in pages:
+        trim = _trim_box(page)
+        outside = [
+            item
+            for kind in ("chars", "images", "rects", "lines", "curves")
+            for item in getattr(page, kind)
+            if _outside(item, trim)
+        ]
+        if outside:
+            lines = char_lines([item for item in outside if "text" in item])
+            words = " ".join(lines[0].text.split()) if lines else ""
+            what = f"text {_shown(words)}" if words else f"{len(outside)} graphic element(s)"
+            problems.append(f"page {page.page_number}: {what} drawn outside the page's trim box")
+    return problems
+
+
+def _trim_box(page) -> tuple[float, float, float, float]:
+    """The trim box in pdfplumber's top-left coordinates (the media box when none is set)."""
+    from pdfplumber.utils.pdfinternals import resolve_all
+
+    media = [float(value) for value in resolve_all(page.page_obj.attrs["MediaBox"])]
+    box = page.page_obj.attrs.get("TrimBox") or page.page_obj.attrs.get("CropBox")
+    trim = [float(value) for value in resolve_all(box)] if box else media
+    x0, y0, x1, y1 = trim
+    return x0 - media[0], media[3] - y1, x1 - media[0], media[3] - y0
+
+
+def _outside(item: dict, trim: tuple[float, float, float, float]) -> bool:
+    left, top, right, bottom = trim
+    if item.get("text", "x").isspace():
+        return False
+    return (
+        item["x0"] < left - TRIM_TOLERANCE_PT
+        or item["x1"] > right + TRIM_TOLERANCE_PT
+        or item["top"] < top - TRIM_TOLERANCE_PT
+        or item["bottom"] > bottom + TRIM_TOLERANCE_PT
+    )
+
+
+def orphan_problems(pages, body: list[list[Line]], running: set, details: ClinicDetails) -> list:
+    """Pages that hold only the disclaimer, only the QR box, or little of their text area."""
+    if len(pages) < 2:
+        return []
+    footer = [top for top, _ in running if top > pages[0].height / 2]
+    tops = [line.top for page in body for line in page]
+    if not tops:
+        return []
+    area_top = min(tops)
+    area_bottom = min(footer) if footer else max(line.bottom for page in body for line in page)
+    problems = []
+    disclaimer = INVISIBLE.sub("", details.disclaimer or "")
+    for page, lines in zip(pages, body, strict=True):
+        where = f"page {page.page_number} of {len(pages)}"
+        text = [INVISIBLE.sub("", line.text) for line in lines]
+        rest = [
+            line
+            for line, seen in zip(lines, text, strict=True)
+            if not (disclaimer and seen in disclaimer)
+        ]
+        if text and not rest:
+            problems.append(f"orphan page: {where} holds only the disclaimer")
+            continue
+        if rest and _only_qr_box(page, rest):
+            problems.append(f"orphan page: {where} holds only the QR box")
+            continue
+        bottom = max((line.bottom for line in lines), default=area_top)
+        graphics = [
+            item["bottom"] for item in page.images + page.curves if item["top"] < area_bottom
+        ]
+        bottom = max([bottom, *graphics])
+        fill = (bottom - area_top) / max(area_bottom - area_top, 1)
+        if fill < ORPHAN_FILL:
+            problems.append(
+                f"orphan page: {where} fills {fill:.0%} of its text area "
+                f"(at least {ORPHAN_FILL:.0%} wanted)"
+            )
+    return problems
+
+
+def _only_qr_box(page, lines: list[Line]) -> bool:
+    """The page's text is only the QR box's caption and address, beside its drawn code."""
+    modules = [
+        item
+        for item in page.lines + page.rects + page.curves
+        if item["x1"] - item["x0"] <= QR_MODULE_PT and item["bottom"] - item["top"] <= QR_MODULE_PT
+    ]
+    if len(lines) > 3 or len(modules) < 20:
+        return False
+    top = min(item["top"] for item in modules) - 2
+    bottom = max(item["bottom"] for item in modules) + 2
+    return all(line.bottom > top and line.top < bottom for line in lines)
+
+
+BREAKS = {"name": " ", "phone": " ", "e-mail": "@./", "website": "./"}
+"""Where each clinic detail may wrap: a name or a phone number between its words (as any
+words in a sentence), an address only after "@", "." or "/" (a line may end there without
+cutting a word). A break after a hyphen of the detail cuts a word: it reads as hyphenation."""
+
+
+def detail_problems(lines: list[list[Line]], details: ClinicDetails) -> list[str]:
+    """Each clinic detail that some line break cuts inside a word."""
+    text = "\n".join(INVISIBLE.sub("", line.text) for page in lines for line in page)
+    problems = []
+    for what, detail in (("name", details.name), *details.whole):
+        for pieces in broken(text, detail, BREAKS[what]):
+            shown = " / ".join(pieces)
+            problems.append(f"clinic {what} {detail!r} broken inside a word ({shown!r})")
+            break
+    return problems
+
+
+def broken(text: str, detail: str, breaks: str = "") -> list[list[str]]:
+    """Each place ``detail`` stands in ``text`` cut by a line break (``\\n``), as its pieces.
+
+    A break after one of ``breaks`` (a space: between words) is fine. ``text`` and the
+    detail are compared without spaces, as PDF text may drop or add them.
+    """
+    letters, allowed = "", set()
+    for char in detail.strip():
+        if INVISIBLE.fullmatch(char):
+            if " " in breaks:
+                allowed.add(len(letters))
+            continue
+        letters += char
+        if char in breaks:
+            allowed.add(len(letters))
+    if not letters:
+        return []
+    pattern = "".join(
+        re.escape(letter) + ("" if index == len(letters) - 1 else f"(?:[{DASHES}]?\n)?")
+        for index, letter in enumerate(letters)
+    )
+    found = []
+    for match in re.finditer(pattern, text):
+        if "\n" not in match.group():
+            continue
+        cuts, index = [], 0
+        for char in match.group():
+            if char == "\n":
+                cuts.append(index)
+            elif index < len(letters) and char == letters[index]:
+                index += 1  # else a hyphen the break added
+        if not all(cut in allowed for cut in cuts):
+            found.append(match.group().split("\n"))
+    return found
+
+
+def size_problems(body: list[list[Line]], large_print: bool) -> list[str]:
+    """Body text (the size most letters have, footer left out) below the minimum."""
+    sizes: Counter[float] = Counter()
+    for page in body:
+        for line in page:
+            sizes[line.size] += len(INVISIBLE.sub("", line.text))
+    if not sizes:
+        return []
+    size = sizes.most_common(1)[0][0]
+    least = LARGE_PRINT_MIN_PT if large_print else BODY_MIN_PT
+    if size < least - 0.05:
+        kind = "large print body text" if large_print else "body text"
+        return [f"{kind} is {size:g} pt, below {least:g} pt"]
+    return []
+
+
+def _shown(text: str, most: int = 30) -> str:
+    return repr(text[:most] + ("…" if len(text) > most else ""))
