@@ -274,6 +274,19 @@ def test_a_stray_quote_before_a_row_with_a_multi_line_cell_leaves_that_row_whole
     assert [row.where for row in rows] == ["lines 3-4", "line 5"]
 
 
+def test_a_stray_quote_in_notes_never_swallows_the_next_row_with_a_multi_line_cell(tmp_path):
+    """The quote that would close the stray one opens the next row's notes (``,"two``):
+    a closing quote is always followed by a separator or the line's end, so it was stray."""
+    rows, problems = read(
+        tmp_path,
+        [good(1, notes='"oops'), good(2, notes='"two\nlines"'), good(3, notes="")],
+        header=NOTES_HEADER,
+    )
+    assert by_line(problems) == {"line 2": UNCLOSED}
+    assert patients(rows) == ["Patient 2", "Patient 3"]
+    assert [row.where for row in rows] == ["lines 3-4", "line 5"]
+
+
 def test_the_header_must_be_one_line(tmp_path):
     with pytest.raises(HandoutsError, match=r"line 1: a quote mark \(\"\) in the header never"):
         read(tmp_path, [good(1)], header='"patient_name,email,treatment')

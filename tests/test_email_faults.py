@@ -266,17 +266,21 @@ def test_a_comma_in_the_clinic_name_makes_one_from_address_and_a_bare_envelope(r
     assert email.utils.getaddresses([raw_from]) == [("Smith, Jones & Co Skin", FROM)]
 
 
-def test_outbox_writes_a_non_ascii_address_as_raw_utf8(relay_kit, tmp_path):
+@pytest.mark.parametrize(
+    "address",
+    ["josé@example.com", "ann@пример.рф", "张伟@例子.测试", "ann@example.xn--p1ai"],
+)
+def test_outbox_writes_a_non_ascii_address_as_raw_utf8(relay_kit, tmp_path, address):
+    """Any script in the local part or the domain (an IDN, or its xn-- form) is an address."""
     kit, _, csv_file = relay_kit
-    csv_file.write_text(
-        "patient_name,email,treatment,date,time\nJosé,josé@example.com,microneedling,,\n"
-    )
+    csv_file.write_text(f"patient_name,email,treatment,date,time\nJosé,{address},microneedling,,\n")
     report = run_email(csv_file, kit, outbox=tmp_path / "out")
+    assert report.problems == []
     data = report.written[0].read_bytes()
     (to_line,) = [line for line in data.split(b"\r\n") if line.startswith(b"To:")]
-    assert to_line == "To: josé@example.com".encode()  # RFC 6532: raw UTF-8
+    assert to_line == f"To: {address}".encode()  # RFC 6532: raw UTF-8
     message = email.message_from_string(data.decode(), policy=email.policy.default)
-    assert message["To"].addresses[0].addr_spec == "josé@example.com"
+    assert message["To"].addresses[0].addr_spec == address
 
 
 def test_a_non_ascii_address_goes_by_smtputf8_when_offered(relay_kit):

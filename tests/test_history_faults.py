@@ -49,6 +49,22 @@ def damage(path: Path) -> None:
     path.write_bytes(data[:100] + b"not a page " * 400 + data[4500:])
 
 
+def overwrite_the_middle(path: Path) -> None:
+    """Junk over pages in the middle: SQLite's check answers over several lines."""
+    with sqlite3.connect(path) as connection:  # a history of some size first
+        for _ in range(8):
+            connection.execute(
+                "INSERT INTO leaflets (created, channel, treatments, language, paper, "
+                "content_versions, sha256, output) SELECT created, channel, treatments, "
+                "language, paper, content_versions, sha256, output || id FROM leaflets"
+            )
+    connection.close()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle - 1024 : middle + 1024] = b"\xa5" * 2048
+    path.write_bytes(bytes(data))
+
+
 def truncate(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2 + 100])
@@ -70,6 +86,7 @@ def a_folder(path: Path) -> None:
 FAULTS = {
     "damaged": (damage, "the history file is damaged"),
     "truncated": (truncate, "the history file is damaged"),
+    "overwritten": (overwrite_the_middle, "the history file is damaged"),
     "not-sqlite": (not_a_database, "the history file is damaged (file is not a database)"),
     "empty": (empty, "the history file is empty (0 bytes), so its records were lost"),
     "folder": (a_folder, "is a folder, not the history file"),

@@ -392,3 +392,14 @@ def test_email_outbox_never_replaces_a_fifo_where_a_letter_goes(tmp_path, in_tmp
     assert "Wrote 1 email to out." in result.output
     assert "line 2: out/2026-12-03_Amira-Haddad_microneedling.leaflet.eml: " in result.output
     assert (in_tmp / "out" / "2026-12-03_Bo-Chen_microneedling.leaflet.eml").is_file()
+
+
+def test_build_onto_a_folder_is_the_same_one_line(in_tmp):
+    (in_tmp / "folder").mkdir()
+    result = CliRunner().invoke(cli, ["build", "microneedling", "-o", "folder"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: folder: is a folder, not a regular file; handouts replaces only regular "
+        "files, so remove it or choose another file name\n"
+    )
+    assert list((in_tmp / "folder").iterdir()) == []

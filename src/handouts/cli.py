@@ -59,7 +59,7 @@ def list_command(clinic_dir: Path | None, as_json: bool) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),  # a folder is refused by atomic.py, in one line
     help="File to write (default: <treatment>.pdf here).",
 )
 @click.option(

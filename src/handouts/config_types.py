@@ -14,7 +14,9 @@ from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_][\w-]*[^\W_]")
+"""An address: a local part, then a domain of letters in any script (``пример.рф``),
+digits and hyphens, whose last label is no number (``.xn--p1ai`` is an IDN's ASCII form)."""
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")
 URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
 """``https:``, ``ftp:``, ``javascript:``... but not ``example.com:8080``."""

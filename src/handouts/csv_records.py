@@ -66,6 +66,18 @@ def split_line(line: str, delimiter: str, quoted: bool = False) -> tuple[list[st
         cell, position = "", rest.end() + 1
 
 
+def _closes_cleanly(line: str, delimiter: str) -> bool:
+    """For a line that starts inside a quoted cell: whether the quote mark that closes it
+    is followed by a separator or the line's end, as a closing quote always is in a CSV
+    file written by a program. One followed by text (``,"two``) opens a cell instead.
+    """
+    inside = _IN_QUOTES.match(line)
+    if inside.end() == len(line):
+        return True  # the cell goes on to the next line
+    after = inside.end() + 1
+    return after == len(line) or line.startswith(delimiter, after)
+
+
 def count_problem(cells: list[str], width: int, lines: int = 1) -> str | None:
     """Why a record's cells do not fit the header (empty cells after the last are fine)."""
     if len(cells) < width or any(cell.strip() for cell in cells[width:]):
@@ -115,6 +127,8 @@ def records(
                 return start, None, UNCLOSED
             if following - start >= MAX_RECORD_LINES:
                 return start, None, TOO_LONG
+            if not _closes_cleanly(bodies[following], delimiter):
+                return start, None, UNCLOSED  # what "closes" it opens a cell: it was stray
             more, open_quote = split(following, True)
             merged = [*pieces, lines[end][len(bodies[end]) :], more[0]]
             if open_quote and len(more) == 1:

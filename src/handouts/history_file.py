@@ -87,9 +87,8 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
     except sqlite3.DatabaseError as error:
         raise history_error(path, error) from None
     try:
-        if path not in _checked:
+        if _checked.get(path) != _signature(path):
             _check_whole(connection)
-            _checked.add(path)
         with connection:
             connection.executescript(SCHEMA)
             _rename_old_columns(connection)
@@ -99,6 +98,7 @@ def connect(clinic: Clinic) -> Iterator[sqlite3.Connection]:
         raise history_error(path, error) from None
     finally:
         connection.close()
+    _checked[path] = _signature(path)  # as we left it: checked again if another changes it
 
 
 def check_history(clinic: Clinic) -> None:
@@ -111,8 +111,13 @@ def check_history(clinic: Clinic) -> None:
         raise history_error(path, sqlite3.OperationalError("readonly"))
 
 
-_checked: set[Path] = set()
-"""History files this process has checked whole."""
+_checked: dict[Path, tuple[int, int]] = {}
+"""Each history file this process checked whole, by size and time as it last saw it."""
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
 
 
 def _check_whole(connection: sqlite3.Connection) -> None:
@@ -164,7 +169,9 @@ def _create(path: Path) -> None:
 
 def history_error(path: Path, error: sqlite3.DatabaseError) -> HistoryError:
     """What an SQLite error means for the clinic, and what to do about it."""
-    text = str(error).lower()
+    detail = " ".join(str(error).split())  # SQLite's check may answer over several lines
+    error = type(error)(detail)
+    text = detail.lower()
     where = display_path(path)
     if "locked" in text or "busy" in text:
         return HistoryError(

@@ -29,6 +29,8 @@ from .mail_report import AFTER_UNCERTAIN, BAD_ROW, NO_ADDRESS, EmailReport, Unce
 from .sending import Outcome, UncertainLetter, send_letter, sender_address
 from .smtp import NOT_MADE, Mailer, NotSent, ServerDown
 
+NOT_WRITTEN = "not written: the letter's file could not be written in the outbox"
+
 Kind = Literal["leaflet", "precare", "aftercare"]
 AFTERCARE_DAYS = 3
 """How many days after the visit a failed or missed aftercare letter is still sent."""
@@ -280,7 +282,7 @@ def _deliver(run: _Run, letter: Letter) -> None:
     try:
         write_atomically(eml, content)
     except HandoutsError as error:  # e.g. a pipe or a link where the letter goes
-        report.not_sent(row.row, error.message, NOT_MADE)
+        report.not_sent(row.row, error.message, NOT_WRITTEN)
         return
     report.written.append(eml)
     record_leaflets(clinic, [record])
