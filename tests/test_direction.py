@@ -11,22 +11,12 @@ from conftest import block_file
 from handouts import assemble_html, build_handout, load_clinic
 from handouts.content import ContentLibrary
 from handouts.context import TranslationWarning, leaflet_context, render_block
-from handouts.paths import builtin_dir
 
 # The built-in microneedling leaflet has Arabic title, aftercare and risks; the other
 # sections fall back to English.
 ENGLISH_FALLBACKS = ["about", "what-to-expect", "benefits", "before", "alternatives"]
 ARABIC = ["aftercare", "risks"]
 SECTION = re.compile(r'<section class="block block-([a-z-]+)[^"]*" id="[^"]+"([^>]*)>')
-TEMPLATE_GIVES_DIRECTION = "block.direction" in (
-    builtin_dir("templates") / "partials" / "section.html"
-).read_text(encoding="utf-8")
-needs_template = pytest.mark.skipif(
-    not TEMPLATE_GIVES_DIRECTION,
-    reason="templates/partials/section.html does not yet put dir on a section (issue 15)",
-)
-
-
 def arabic_context():
     with pytest.warns(TranslationWarning):
         return leaflet_context(["microneedling"], load_clinic(), language="ar")
@@ -71,7 +61,6 @@ def test_a_block_renders_in_its_own_languages_direction_unless_told():
     assert render_block(blocks["about"], clinic, "rtl").direction == "rtl"
 
 
-@needs_template
 def test_the_assembled_html_tags_english_sections_lang_en_dir_ltr():
     with pytest.warns(TranslationWarning):
         html = assemble_html(["microneedling"], load_clinic(), language="ar").html
@@ -83,7 +72,6 @@ def test_the_assembled_html_tags_english_sections_lang_en_dir_ltr():
         assert "lang=" not in attributes[name] and "dir=" not in attributes[name]
 
 
-@needs_template
 def test_english_fallback_text_reads_left_to_right_in_an_arabic_language_pdf(tmp_path):
     with pytest.warns(TranslationWarning):
         result = build_handout(["microneedling"], output=tmp_path / "ar.pdf", language="ar")

@@ -74,7 +74,7 @@ def test_untranslated_sections_are_marked_english_for_screen_readers(clinic_kit)
         html = assemble_html(["microneedling"], load_clinic(kit), language="es").html
     assert '<html lang="es">' in html
     assert 'id="microneedling-about">' in html  # translated: inherits lang="es"
-    assert 'id="microneedling-risks" lang="en">' in html  # the kit's English text wins
+    assert 'id="microneedling-risks" lang="en" dir="ltr">' in html  # the kit's English wins
 
 
 def test_a_language_without_labels_falls_back_to_english_with_a_warning(tmp_path):
