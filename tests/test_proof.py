@@ -177,3 +177,29 @@ def _block(body: str) -> str:
         '---\ntitle: Aftercare\nversion: "1.0"\nreviewed: 2026-10-01\nreview_due: 2027-10-01\n'
         "sources:\n  - Test source\n---\n" + body + "\n"
     )
+
+
+def test_qr_box_alone_on_a_page_is_an_orphan(clinic_kit):
+    kit = clinic_kit({"styles/extra.css": ".qr-box { break-before: page; }"}, base="demo", name="q")
+    assert (
+        "microneedling, leaflet, a4, en: orphan page: page 3 of 3 holds only the QR box"
+        in _problems(kit)
+    )
+
+
+def test_check_warns_when_the_kit_font_has_no_bold(clinic_kit):
+    from handouts.check import check_kit
+    from handouts.paths import builtin_dir
+
+    regular = (builtin_dir("styles") / "fonts" / "NotoSans-Regular.ttf").read_bytes()
+    kit = clinic_kit({"fonts/Ours.ttf": regular}, base="demo", name="f")
+    config = (kit / "clinic.yaml").read_text(encoding="utf-8")
+    config = config.replace("font: Atkinson Hyperlegible", "font: fonts/Ours.ttf")
+    (kit / "clinic.yaml").write_text(config, encoding="utf-8")
+    findings = [(f.severity, f.subject, f.problem) for f in check_kit(kit).findings]
+    assert (
+        "warning",
+        "clinic.yaml",
+        "font: 'fonts/Ours.ttf' has no bold file, so headings and bold words print in regular "
+        "weight; list the files under font: (regular: and bold:, also italic: and bold_italic:)",
+    ) in findings

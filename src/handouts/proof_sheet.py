@@ -38,7 +38,7 @@ h2 {
 h2 .slug { font-weight: 400; color: #555; font-size: 9pt; }
 .row { break-inside: avoid; width: 100%; border-collapse: collapse; margin: 0 0 2mm; }
 .row td { vertical-align: top; padding: 1.5mm 0 1.5mm 2mm; }
-.row .label { width: 34mm; border-left: 1.2mm solid #cfd8dc; }
+.row .label { width: 38mm; border-left: 1.2mm solid #cfd8dc; }
 .row.bad .label { border-left-color: #b00020; }
 .label .kind { font-weight: 700; }
 .label .count { color: #555; }
@@ -63,7 +63,8 @@ def page_images(pdf: bytes, height: int = THUMBNAIL_HEIGHT_PX) -> list[bytes]:
             scale = height / page.get_height()
             image = page.render(scale=scale).to_pil().convert("RGB")
             data = io.BytesIO()
-            image.save(data, "PNG", optimize=False, compress_level=6)
+            # 64 colours keep text and brand colours clear at a third of the size.
+            image.quantize(colors=64).save(data, "PNG", compress_level=6)
             images.append(data.getvalue())
             page.close()
     finally:
