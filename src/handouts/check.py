@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from .choices import PAPER_NAMES
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .context import render_block
@@ -136,33 +135,19 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
 
 
 def _check_fit(clinic: Clinic, slugs: list[str], report: CheckReport) -> None:
-    """``handouts proof``'s checks on each leaflet in the kit's own paper, layout and language.
+    """``handouts proof``'s checks on each treatment's leaflet as the kit makes it by default.
 
-    A leaflet refused is an error; one that is made but composed badly is a warning.
     Treatments with an error already found are left out: their leaflet cannot be right.
     """
-    from .proof import ProofItem, run_proof
+    from .proof import default_leaflet_problems
 
     broken = {
-        finding.subject.split("/")[0].split(" ")[0]
-        for finding in report.findings
-        if finding.severity == "error"
+        finding.subject.split("/")[0] for finding in report.findings if finding.severity == "error"
     }
-    language = clinic.language.split("-")[0].lower()
-    items = [
-        ProofItem(slug, "leaflet", clinic.paper, language) for slug in slugs if slug not in broken
-    ]
-    if not items:
-        return
-    where = f"leaflet, {PAPER_NAMES[clinic.paper]}"
-    for result in run_proof(clinic.kit_dir, items, thumbnails=False).results:
-        for problem in result.problems:
-            refused = problem.startswith("refused: ")
-            report.add(
-                "error" if refused else "warning",
-                result.item.treatment,
-                f"{where}: {problem.removeprefix('refused: ')}",
-            )
+    for severity, treatment, problem in default_leaflet_problems(
+        clinic, [slug for slug in slugs if slug not in broken]
+    ):
+        report.add(severity, treatment, problem)
 
 
 def _check_translation(

@@ -126,10 +126,13 @@ def _start_proof_worker() -> None:
 
 def proof_leaflet(clinic_dir: Path | None, item: ProofItem, thumbnails: bool = True) -> ProofResult:
     """Make one leaflet and check it; a refusal is its problem. Never raises for a leaflet."""
+    from .config import primary_language
+    from .labels import load_labels
     from .leaflet import leaflet_maker
     from .proof_checks import clinic_details, pdf_problems
     from .proof_sheet import page_images
     from .request import LeafletRequest
+    from .templating import template_folders
 
     with caught_notes() as notes:
         try:
@@ -147,7 +150,10 @@ def proof_leaflet(clinic_dir: Path | None, item: ProofItem, thumbnails: bool = T
         except Exception as error:  # one broken leaflet must not stop the proof
             result = ProofResult(item, (f"refused: unexpected {type(error).__name__}: {error}",))
         else:
-            details = clinic_details(clinic.in_language(leaflet.language))
+            details = clinic_details(
+                clinic.in_language(leaflet.language),
+                load_labels(template_folders(clinic), primary_language(leaflet.language)),
+            )
             try:
                 problems = tuple(pdf_problems(leaflet.pdf, details, item.large_print))
             except Exception as error:
@@ -202,3 +208,25 @@ def run_proof(
         raise
     pool.shutdown(wait=True)
     return report
+
+
+def default_leaflet_problems(clinic: Clinic, treatments: list[str]) -> list[tuple[str, str, str]]:
+    """(severity, treatment, problem) for each treatment's leaflet in the kit's own paper and
+    language, leaflet layout, standard print: what ``handouts check`` reports.
+
+    A leaflet refused is an ``error``; one made but composed badly is a ``warning``.
+    """
+    language = clinic.language.split("-")[0].lower()
+    items = [ProofItem(slug, "leaflet", clinic.paper, language) for slug in treatments]
+    if not items:
+        return []
+    where = f"leaflet, {PAPER_NAMES[clinic.paper]}"
+    return [
+        (
+            "error" if problem.startswith("refused: ") else "warning",
+            result.item.treatment,
+            f"{where}: {problem.removeprefix('refused: ')}",
+        )
+        for result in run_proof(clinic.kit_dir, items, thumbnails=False).results
+        for problem in result.problems
+    ]

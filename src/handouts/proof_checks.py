@@ -21,14 +21,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from .proof_details import INVISIBLE, detail_problems
+
 BODY_MIN_PT = 12.0
 LARGE_PRINT_MIN_PT = 16.0
 ORPHAN_FILL = 0.2
 """A page whose text reaches less than this share of its text area is an orphan."""
 TRIM_TOLERANCE_PT = 0.5
-INVISIBLE = re.compile("[\\s\u00ad\u200b-\u200f\u2060\u2066-\u2069\ufeff]+")
-"""Spaces, soft hyphens and direction marks: they are not part of what a reader sees."""
-DASHES = "-\u2010\u2011"
+SMALL_PRINT_LEFT = 20
+"""Letters besides the small print that a page of only small print may hold."""
 QR_MODULE_PT = 40.0
 """Graphics this small, twenty or more of them, are taken for a QR code's modules."""
 
@@ -49,18 +50,62 @@ class ClinicDetails:
 
     name: str
     whole: tuple[tuple[str, str], ...]
-    """(what, text) for details that must stand whole on one line: phone, e-mail, website."""
+    """(what, text) for the phone, e-mail and website."""
     disclaimer: str | None = None
+    small_print: tuple[str, ...] = ()
+    """Patterns (regular expressions, spaces left out) of the other small print: the
+    general-information note and the content version line."""
 
 
-def clinic_details(clinic) -> ClinicDetails:
-    """The details of a ``Clinic`` (in the leaflet's language) that proof looks for."""
+def clinic_details(clinic, labels: dict[str, str] | None = None) -> ClinicDetails:
+    """What proof looks for of a ``Clinic`` (in the leaflet's language) and its ``labels``."""
     whole = [("phone", clinic.phone)]
     if clinic.email:
         whole.append(("e-mail", clinic.email))
     if clinic.website:
         whole.append(("website", clinic.website.split("://", 1)[-1].rstrip("/")))
-    return ClinicDetails(clinic.name, tuple(whole), clinic.disclaimer)
+    small_print = []
+    for key in ("general_information", "content_version"):
+        if text := (labels or {}).get(key):
+            pieces = [piece for piece in re.split(r"(\{\w+\})", INVISIBLE.sub("", text)) if piece]
+            # A value first (a title) takes no "." or "/", so no web address before it; one
+            # last (a date) runs to its full stop.
+            small_print.append(
+                "".join(
+                    re.escape(piece)
+                    if not piece.startswith("{")
+                    else "[^.:/]{0,60}"
+                    if index == 0
+                    else "[^.]{0,40}\\.?"
+                    if index == len(pieces) - 1
+                    else ".{0,80}?"
+                    for index, piece in enumerate(pieces)
+                )
+            )
+    return ClinicDetails(clinic.name, tuple(whole), clinic.disclaimer, tuple(small_print))
+
+
+def _small_print_line(line: Line, details: ClinicDetails) -> bool:
+    """One line of the disclaimer or of the other small print (a whole line, or part of one)."""
+    text = INVISIBLE.sub("", line.text)
+    disclaimer = INVISIBLE.sub("", details.disclaimer or "")
+    if disclaimer and text in disclaimer:
+        return True
+    return any(
+        re.search(pattern, text) or text in re.sub(r"\\(.)", r"\1", pattern)
+        for pattern in details.small_print
+    )
+
+
+def _only_small_print(lines: list[Line], details: ClinicDetails) -> bool:
+    """The lines hold the disclaimer and the other small print, and next to nothing else
+    (a few letters: the end of a wrapped version line)."""
+    text = "".join(INVISIBLE.sub("", line.text) for line in lines)
+    disclaimer = INVISIBLE.sub("", details.disclaimer or "")
+    rest = text.replace(disclaimer, "") if disclaimer else text
+    for pattern in details.small_print:
+        rest = re.sub(pattern, "", rest)
+    return len(rest) <= SMALL_PRINT_LEFT
 
 
 def pdf_problems(pdf: bytes, details: ClinicDetails, large_print: bool) -> list[str]:
@@ -179,18 +224,12 @@ def orphan_problems(pages, body: list[list[Line]], running: set, details: Clinic
     area_top = min(tops)
     area_bottom = min(footer) if footer else max(line.bottom for page in body for line in page)
     problems = []
-    disclaimer = INVISIBLE.sub("", details.disclaimer or "")
     for page, lines in zip(pages, body, strict=True):
         where = f"page {page.page_number} of {len(pages)}"
-        text = [INVISIBLE.sub("", line.text) for line in lines]
-        rest = [
-            line
-            for line, seen in zip(lines, text, strict=True)
-            if not (disclaimer and seen in disclaimer)
-        ]
-        if text and not rest:
-            problems.append(f"orphan page: {where} holds only the disclaimer")
+        if lines and _only_small_print(lines, details):
+            problems.append(f"orphan page: {where} holds only the disclaimer or small print")
             continue
+        rest = [line for line in lines if not _small_print_line(line, details)]
         if rest and _only_qr_box(page, rest):
             problems.append(f"orphan page: {where} holds only the QR box")
             continue
@@ -220,60 +259,6 @@ def _only_qr_box(page, lines: list[Line]) -> bool:
     top = min(item["top"] for item in modules) - 2
     bottom = max(item["bottom"] for item in modules) + 2
     return all(line.bottom > top and line.top < bottom for line in lines)
-
-
-BREAKS = {"name": " ", "phone": " ", "e-mail": "@./", "website": "./"}
-"""Where each clinic detail may wrap: a name or a phone number between its words (as any
-words in a sentence), an address only after "@", "." or "/" (a line may end there without
-cutting a word). A break after a hyphen of the detail cuts a word: it reads as hyphenation."""
-
-
-def detail_problems(lines: list[list[Line]], details: ClinicDetails) -> list[str]:
-    """Each clinic detail that some line break cuts inside a word."""
-    text = "\n".join(INVISIBLE.sub("", line.text) for page in lines for line in page)
-    problems = []
-    for what, detail in (("name", details.name), *details.whole):
-        for pieces in broken(text, detail, BREAKS[what]):
-            shown = " / ".join(pieces)
-            problems.append(f"clinic {what} {detail!r} broken inside a word ({shown!r})")
-            break
-    return problems
-
-
-def broken(text: str, detail: str, breaks: str = "") -> list[list[str]]:
-    """Each place ``detail`` stands in ``text`` cut by a line break (``\\n``), as its pieces.
-
-    A break after one of ``breaks`` (a space: between words) is fine. ``text`` and the
-    detail are compared without spaces, as PDF text may drop or add them.
-    """
-    letters, allowed = "", set()
-    for char in detail.strip():
-        if INVISIBLE.fullmatch(char):
-            if " " in breaks:
-                allowed.add(len(letters))
-            continue
-        letters += char
-        if char in breaks:
-            allowed.add(len(letters))
-    if not letters:
-        return []
-    pattern = "".join(
-        re.escape(letter) + ("" if index == len(letters) - 1 else f"(?:[{DASHES}]?\n)?")
-        for index, letter in enumerate(letters)
-    )
-    found = []
-    for match in re.finditer(pattern, text):
-        if "\n" not in match.group():
-            continue
-        cuts, index = [], 0
-        for char in match.group():
-            if char == "\n":
-                cuts.append(index)
-            elif index < len(letters) and char == letters[index]:
-                index += 1  # else a hyphen the break added
-        if not all(cut in allowed for cut in cuts):
-            found.append(match.group().split("\n"))
-    return found
 
 
 def size_problems(body: list[list[Line]], large_print: bool) -> list[str]:
