@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from .clinic_checks import check_clinic, check_fit
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .context import render_block
@@ -18,8 +19,6 @@ from .errors import ConfigError, HandoutsError
 from .markup import image_sources
 from .paths import display_path, file_url_path, inside, resource_roots
 from .readability import MAX_GRADE, MAX_SMOG, measure
-from .scaffold import EXAMPLE_VALUES
-from .theme import WCAG_AA_TEXT, contrast_ratio, readable_shade
 
 REVIEW_WARNING_DAYS = 60
 """A review due within this many days is a warning."""
@@ -95,7 +94,7 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
     for warning in caught:
         where, _, problem = str(warning.message).partition(": ")
         report.add("warning", where, problem)
-    _check_clinic(clinic, report)
+    check_clinic(clinic, report)
     library = ContentLibrary(clinic.kit_dir)
     known_blocks: set[str] = set()
     for slug in library.slugs():
@@ -124,7 +123,7 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             _check_block(block, clinic, report, today)
             for language in library.languages(treatment)[1:]:
                 _check_translation(library, treatment, block, clinic, language, report)
-    _check_fit(clinic, library.slugs(), report)
+    check_fit(clinic, library.slugs(), report)
     for key in sorted(set(clinic.approved) - known_blocks):
         guess = difflib.get_close_matches(key, sorted(known_blocks), n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else "check the spelling or remove it"
@@ -132,22 +131,6 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
             "warning", "clinic.yaml", f"approved: {key!r} is not a section of any treatment; {hint}"
         )
     return report
-
-
-def _check_fit(clinic: Clinic, slugs: list[str], report: CheckReport) -> None:
-    """``handouts proof``'s checks on each treatment's leaflet as the kit makes it by default.
-
-    Treatments with an error already found are left out: their leaflet cannot be right.
-    """
-    from .proof import default_leaflet_problems
-
-    broken = {
-        finding.subject.split("/")[0] for finding in report.findings if finding.severity == "error"
-    }
-    for severity, treatment, problem in default_leaflet_problems(
-        clinic, [slug for slug in slugs if slug not in broken]
-    ):
-        report.add(severity, treatment, problem)
 
 
 def _check_translation(
@@ -180,48 +163,6 @@ def _check_translation(
             f"{english.meta.version}: update the translation, then its version",
             translated.path,
         )
-
-
-def _check_clinic(clinic: Clinic, report: CheckReport) -> None:
-    primary = clinic.colors.primary
-    ratio = contrast_ratio(primary, "#ffffff")
-    if ratio < WCAG_AA_TEXT:
-        report.add(
-            "warning",
-            "clinic.yaml",
-            f"colors: primary: {primary} on white has contrast {ratio:.1f}:1, below the "
-            f"{WCAG_AA_TEXT}:1 that text needs (WCAG AA); leaflets print text in "
-            f"{readable_shade(primary)} instead. Choose a darker colour to pick the shade yourself",
-        )
-    for key, example in EXAMPLE_VALUES.items():
-        if getattr(clinic, key) == example:
-            report.add(
-                "error",
-                "clinic.yaml",
-                f"{key}: still the example {example!r} from "
-                "'handouts init'; put in your clinic's own",
-            )
-    if clinic.font_without_bold:
-        report.add(
-            "warning",
-            "clinic.yaml",
-            f"font: {clinic.font!r} has no bold file, so headings and bold words print in "
-            "regular weight; list the files under font: (regular: and bold:, also italic: "
-            "and bold_italic:)",
-        )
-    if clinic.font_path is not None:
-        from fontTools.ttLib import TTFont, TTLibError
-
-        try:
-            with clinic.font_path.open("rb") as data, TTFont(data, lazy=True) as font:
-                font.getBestCmap()
-        except (TTLibError, OSError, AssertionError, KeyError):
-            report.add(
-                "error",
-                "clinic.yaml",
-                f"font: {clinic.font!r} is not a font file "
-                "that can be read; use a .ttf, .otf or .woff file",
-            )
 
 
 def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date) -> None:
