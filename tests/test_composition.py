@@ -66,9 +66,6 @@ def test_a_long_disclaimer_gives_no_orphan_page(disclaimer_kit, tmp_path, langua
     assert last_page_fill(result.path) > 0.22
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the fit loop is not landed yet: the copy still takes 3 pages"
-)
 def test_a_spanish_copy_with_a_long_name_keeps_two_pages_and_stamps_faithfully(tmp_path):
     """The tall panel pushes the disclaimer over: the copy takes a tighter fit, and so does
     the slotted leaflet it is stamped on, so stamping stays on."""

@@ -24,6 +24,8 @@ LONG_NAME = (
     "Bartholomew Maximilian Featherstonehaugh-Wolfeschlegelsteinhausen "
     "Montgomery-Smythe of Northbank Riverside"
 )
+LONG_NAME_ES = "María de los Ángeles Fernández-Villaverde y Rodríguez de la Concepción"
+"""A panel tall enough to push a Spanish leaflet's disclaimer over: a tighter fit is taken."""
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,7 @@ def test_a_long_name_wraps_in_a_taller_panel(copies):
         ({"layout": "card", "paper": "letter", "visit": {"practitioner": None}}, "Sam Lee"),
         ({"large_print": True}, LONG_NAME),
         ({"language": "es"}, "Lucía Pérez"),
+        ({"language": "es"}, LONG_NAME_ES),
         ({"language": "ar", "layout": "card"}, "Amira Haddad"),
         ({"language": "ar", "layout": "card"}, "أميرة حداد"),
     ],
@@ -147,6 +150,7 @@ def test_a_long_name_wraps_in_a_taller_panel(copies):
         "card-letter",
         "large-print",
         "spanish",
+        "spanish-tighter-fit",
         "arabic-card",
         "arabic-card-arabic-name",
     ],

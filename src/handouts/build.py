@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from html import unescape
 
@@ -21,6 +21,14 @@ from .context import LeafletContext, RenderedBlock, leaflet_context
 from .panel import EMPTY_PANEL, AppointmentPanel, personal_panel
 from .paths import builtin_dir, file_url_path, inside, kit_fingerprint, resource_roots
 from .templating import render_template
+
+LEAFLET_END = "leaflet-end"
+"""Id of the marker after the leaflet's last words (see leaflet.html)."""
+FITS = ("", "fit-tight", "fit-tight fit-tighter")
+"""Classes put on ``<html>``, looser to tighter (see leaflet.css): a leaflet whose last
+page would hold only a few lines is rendered again with the next, within house limits."""
+ORPHAN_SHARE = 0.22
+"""A last page whose words end above this share of its height is nearly empty."""
 
 
 @dataclass
@@ -113,25 +121,90 @@ def handout_from(context: LeafletContext) -> Handout:
     )
 
 
-def render_handout(handout: Handout, clinic: Clinic):
+def render_handout(handout: Handout, clinic: Clinic, fit: str | None = None):
     """Render an assembled leaflet to PDF bytes (a ``RenderedPDF``).
 
     A card or tri-fold is fitted to its sheet by ``small_layouts`` (short versions of
-    blocks where the full text does not fit, or an error naming the block).
+    blocks where the full text does not fit, or an error naming the block). A leaflet
+    whose last page would be nearly empty is tightened (``fitted_render``), unless a
+    ``fit`` (one of ``FITS``) is given.
     """
     if LAYOUT_INFO[handout.layout].page_limit is not None and handout.context is not None:
         from .small_layouts import render_small_layout
 
         return render_small_layout(handout.context, clinic)
+    if fit is not None:
+        return _render(with_fit(handout.html, fit), handout, clinic)
+    return fitted_render(lambda fit: render_handout(handout, clinic, fit))[0]
+
+
+def fitted_render(render_with: Callable[[str], object]):
+    """The leaflet's PDF and its fit: the loosest of ``FITS`` unless that leaves a nearly
+    empty last page, then the first tighter one that saves a page.
+
+    ``render_with(fit)`` renders the leaflet with a fit. A personal copy's full render and
+    the slotted leaflet it is stamped on both choose here, from the same page content, so
+    a copy takes the same fit whether it is stamped or rendered in full.
+    """
+    pdf = render_with(FITS[0])
+    if nearly_empty_last_page(pdf):
+        for tighter in FITS[1:]:
+            candidate = render_with(tighter)
+            if candidate.pages < pdf.pages:
+                return candidate, tighter
+    return pdf, FITS[0]
+
+
+def with_fit(html: str, fit: str) -> str:
+    """``html`` with the fit's classes on its ``<html>`` element."""
+    tag = re.search(r"<html\b[^>]*>", html, re.IGNORECASE) if fit else None
+    if tag is None:
+        return html
+    old = tag.group(0)
+    if re.search(r'\sclass="', old):
+        new = re.sub(r'\sclass="', f' class="{fit} ', old, count=1)
+    else:
+        new = old[:5] + f' class="{fit}"' + old[5:]
+    return html[: tag.start()] + new + html[tag.end() :]
+
+
+def nearly_empty_last_page(pdf) -> bool:
+    """Whether the leaflet's words end high on its last page (more than one page only).
+
+    A kit template without the ``#leaflet-end`` marker is left as it is.
+    """
+    if pdf.pages < 2 or len(pdf.anchors) < pdf.pages:
+        return False
+    end = pdf.anchors[pdf.pages - 1].get(LEAFLET_END)
+    page_height = _page_height(pdf)
+    if end is None or page_height is None:
+        return False
+    return end[3] < ORPHAN_SHARE * page_height
+
+
+def _page_height(pdf) -> float | None:
+    """Height of the last page in CSS pixels, read from the PDF."""
+    import io
+
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(pdf.data)) as document:
+            box = document.pages[-1].mediabox
+            return float(box[3] - box[1]) * 4 / 3
+    except pikepdf.PdfError:  # an unreadable PDF is WeasyPrint's problem, not the fit's
+        return None
+
+
+def _render(html: str, handout: Handout, clinic: Clinic):
     from .render import render_pdf  # WeasyPrint loads only when a PDF is made
 
-    pdf = render_pdf(
-        handout.html,
+    return render_pdf(
+        html,
         clinic.kit_dir or builtin_dir("templates"),
         resource_roots(clinic.kit_dir),
         handout.stylesheets,
     )
-    return pdf
 
 
 FILE_URL = re.compile(r'(?:src|href)="(file:[^"]+)"')

@@ -6,6 +6,12 @@ a leaflet's first copy in full and compares the second with a stamped twin of th
 differ (a kit template or style the lone panel cannot reproduce), or a panel holds what
 cannot be merged, that leaflet's copies are rendered in full, and a ``StampingOff``
 warning says so once, with the reason.
+
+A leaflet's spacing (its fit, ``build.FITS``) depends on the copy's panel: a tall panel
+can leave a nearly empty last page, and a tighter fit is tried (``build.fitted_render``).
+A copy's full render and the slotted leaflet for its panel's height (the panel laid out
+alone with the same fit) choose by the same rule from the same page content, so a copy
+looks the same stamped or in full, and the check compares renders of the same fit.
 """
 
 from __future__ import annotations
@@ -13,7 +19,17 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field, replace
 
-from .build import Handout, personal_handout, personal_key, render_handout, shared_handout
+from .build import (
+    FITS,
+    Handout,
+    fitted_render,
+    personal_handout,
+    personal_key,
+    render_handout,
+    shared_handout,
+    with_fit,
+)
+from .choices import LAYOUT_INFO
 from .config import Clinic
 from .context import LeafletContext, leaflet_context
 from .errors import HandoutsError, HandoutsWarning
@@ -37,8 +53,10 @@ class StampingOff(HandoutsWarning):
     """A leaflet's personal copies are rendered in full (slower), and why."""
 
 
-def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float) -> PanelPage:
-    """Lay out ``panel`` alone, on a page ``width`` CSS pixels wide.
+def render_panel(
+    context: LeafletContext, panel: AppointmentPanel, width: float, fit: str = ""
+) -> PanelPage:
+    """Lay out ``panel`` alone, on a page ``width`` CSS pixels wide, with the leaflet's fit.
 
     Every panel has a document of its own, so its fonts hold only its own letters: a
     patient's file never carries a trace of another patient's name.
@@ -48,7 +66,7 @@ def render_panel(context: LeafletContext, panel: AppointmentPanel, width: float)
     clinic = context.clinic
     stylesheets = without_page_setup(context.stylesheets)
     alone = replace(context, appointment=panel, panel_width=width, stylesheets=stylesheets)
-    html = render_template(clinic, PANEL_TEMPLATE, alone.as_dict())
+    html = with_fit(render_template(clinic, PANEL_TEMPLATE, alone.as_dict()), fit)
     pdf = render_pdf(
         html,
         clinic.kit_dir or builtin_dir("templates"),
@@ -70,12 +88,13 @@ class SharedLeaflet:
     """The leaflet with an empty panel: its input key stands for everything but the panel."""
     width: float | None = None
     """Of the panel's content, in CSS pixels; known after the first copy."""
-    slotted: dict[float, SlottedLeaflet] = field(default_factory=dict)
-    """By panel height."""
+    slotted: dict[tuple[str, float], SlottedLeaflet] = field(default_factory=dict)
+    """By fit and panel height."""
     stamping: bool = True
     """False once a copy could not be stamped faithfully."""
-    reference: tuple[AppointmentPanel, object] | None = None
-    """The first copy's panel and full render, kept until the second copy checks stamping."""
+    reference: tuple[AppointmentPanel, object, str] | None = None
+    """The first copy's panel, full render and fit, kept until the second copy checks
+    stamping."""
     notes: tuple[tuple[type[Warning], str], ...] = ()
     """Warnings met while putting the leaflet together (a missing translation)."""
 
@@ -136,19 +155,22 @@ class PersonalCopies:
             self._check(leaflet)
         if leaflet.stamping:
             try:
-                page = render_panel(leaflet.context, copy.panel, leaflet.width)
-                return self._stamp(leaflet, page), True
+                return self._stamp(leaflet, copy.panel)[0], True
             except HandoutsError:
                 pass  # the full render below reports this copy's own problem
             except CannotStamp as error:
                 self._turn_off(leaflet, str(error))
             except Exception as error:  # whatever stops stamping, the copy is still made
                 self._turn_off(leaflet, f"unexpected {type(error).__name__}: {error}")
-        return self._full(copy), False
+        return self._full(copy)[0], False
 
     @staticmethod
     def _full(copy: PersonalCopy):
-        return render_handout(copy.handout(), copy.leaflet.context.clinic)
+        """The copy rendered in full, and the fit it took."""
+        handout, clinic = copy.handout(), copy.leaflet.context.clinic
+        if LAYOUT_INFO[handout.layout].page_limit is not None:  # fitted by small_layouts
+            return render_handout(handout, clinic), FITS[0]
+        return fitted_render(lambda fit: render_handout(handout, clinic, fit))
 
     def _turn_off(self, leaflet: SharedLeaflet, reason: str) -> None:
         """Render this leaflet's copies in full from now on, and say so once."""
@@ -165,27 +187,29 @@ class PersonalCopies:
     def _first(self, copy: PersonalCopy):
         """A leaflet's first copy, in full: it gives the panel's width and the reference."""
         leaflet = copy.leaflet
-        full = self._full(copy)
+        full, fit = self._full(copy)
         boxes = [anchors[TITLE_ID] for anchors in full.anchors if TITLE_ID in anchors]
         if len(boxes) == 1:
             leaflet.width = boxes[0][2] - boxes[0][0]
-            leaflet.reference = (copy.panel, full)
+            leaflet.reference = (copy.panel, full, fit)
         else:
             self._turn_off(leaflet, "the leaflet's template has no appointment panel title")
         return full
 
     def _check(self, leaflet: SharedLeaflet) -> None:
         """Stamp the first copy again; trust stamping only if it looks and reads the same."""
-        panel, full = leaflet.reference
+        panel, full, full_fit = leaflet.reference
         leaflet.reference = None
         try:
-            page = render_panel(leaflet.context, panel, leaflet.width)
-            stamped = self._stamp(leaflet, page)
-            slotted = leaflet.slotted[page.height]
+            stamped, fit, slotted, page = self._stamp(leaflet, panel)
         except CannotStamp as error:
             return self._turn_off(leaflet, str(error))
         except Exception as error:  # anything unexpected: render in full
             return self._turn_off(leaflet, f"unexpected {type(error).__name__}: {error}")
+        if fit != full_fit:
+            return self._turn_off(
+                leaflet, "a stamped copy's spacing differs from its full render's"
+            )
         slot = (slotted.page_index, slotted.left, slotted.top, leaflet.width, page.height)
         if tag_outline(stamped.data) != tag_outline(full.data):
             self._turn_off(leaflet, "a stamped copy's tags differ from its full render's")
@@ -197,18 +221,42 @@ class PersonalCopies:
             )
         return None
 
-    def _stamp(self, leaflet: SharedLeaflet, page: PanelPage):
+    def _stamp(self, leaflet: SharedLeaflet, panel: AppointmentPanel):
+        """The copy stamped, its fit, the slotted leaflet and the panel's page.
+
+        The fit is chosen as a full render chooses it: from slotted leaflets, each with
+        the panel laid out alone in that fit (its height may change with the fit).
+        """
         from .render import RenderedPDF
 
-        slotted = leaflet.slotted.get(page.height)
+        pages: dict[str, PanelPage] = {}
+
+        def slotted_with(fit: str):
+            pages[fit] = render_panel(leaflet.context, panel, leaflet.width, fit)
+            return self._slotted(leaflet, fit, pages[fit].height).pdf
+
+        if LAYOUT_INFO[leaflet.context.layout].page_limit is not None:
+            fit = FITS[0]
+            slotted_with(fit)
+        else:
+            _, fit = fitted_render(slotted_with)
+        page = pages[fit]
+        slotted = self._slotted(leaflet, fit, page.height)
+        data = slotted.stamp(page)
+        return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors), fit, slotted, page
+
+    @staticmethod
+    def _slotted(leaflet: SharedLeaflet, fit: str, height: float) -> SlottedLeaflet:
+        """The leaflet with an empty slot ``height`` px tall, in ``fit``, kept for reuse."""
+        key = (fit, height)
+        slotted = leaflet.slotted.get(key)
         if slotted is None:
-            handout = slotted_handout(leaflet.context, page.height)
-            slotted = SlottedLeaflet(render_handout(handout, leaflet.context.clinic))
+            handout = slotted_handout(leaflet.context, height)
+            slotted = SlottedLeaflet(render_handout(handout, leaflet.context.clinic, fit))
             if len(leaflet.slotted) >= KEPT_HEIGHTS:
                 leaflet.slotted.pop(next(iter(leaflet.slotted)))
-        leaflet.slotted[page.height] = leaflet.slotted.pop(page.height, slotted)  # latest last
-        data = slotted.stamp(page)
-        return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors)
+        leaflet.slotted[key] = leaflet.slotted.pop(key, slotted)  # latest last
+        return slotted
 
     def prepare(self, request: LeafletRequest, clinic: Clinic, samples: list) -> None:
         """Get a leaflet ready for stamping before its first patient, with sample panels.
