@@ -183,7 +183,10 @@ def run_proof(
     clinic = load_clinic(clinic_dir)
     from .catalogue import treatment_catalogue
 
-    titles = {entry["name"]: entry["title"] for entry in treatment_catalogue(clinic_dir)}
+    try:
+        titles = {entry["name"]: entry["title"] for entry in treatment_catalogue(clinic_dir)}
+    except HandoutsError:  # a broken treatment: its leaflet says so, the sheet shows names
+        titles = {}
     report = ProofReport(clinic.name, titles=titles)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(items) or 1))
     size = max(1, min(GROUP_SIZE, len(items) // (workers * 4)))
