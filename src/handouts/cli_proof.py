@@ -15,7 +15,7 @@ from .cli_options import TypedValue, clinic_option
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),  # a folder is refused by atomic.py, in one line
     default=Path("proof.pdf"),
     show_default=True,
     help="Proof sheet to write.",
