@@ -84,3 +84,34 @@ def test_installed_wheel_builds_the_demo_from_an_empty_folder(wheel, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert (work / "microneedling.pdf").stat().st_size > 10_000
+
+
+def test_every_library_the_code_imports_is_a_runtime_dependency():
+    """`pip install .` alone must run every command: nothing imported only from test extras."""
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        normal(re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0]) for spec in project["dependencies"]
+    }
+    imported: set[str] = set()
+    for path in (ROOT / "src" / "handouts").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"handouts", "__future__"}
+    owners = packages_distributions()
+    undeclared = {
+        module: owners.get(module)
+        for module in sorted(third_party)
+        if not {normal(dist) for dist in owners.get(module, [module])} & declared
+    }
+    assert undeclared == {}
