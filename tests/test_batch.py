@@ -151,7 +151,7 @@ def test_history_records_every_leaflet_and_filters_by_patient(tmp_path, in_tmp, 
     result = CliRunner().invoke(cli, ["history", "--patient", "AMIRA", "--json"])
     assert [row["patient"] for row in json.loads(result.output)] == ["Amira Haddad"]
     listing = CliRunner().invoke(cli, ["history", "--patient", "Bo Chan"]).output
-    assert "build  chemical-peel [en-GB, v1.0]  Bo Chan" in listing
+    assert "build  chemical-peel [en-GB, v1.0/1.1]  Bo Chan" in listing
 
 
 def test_history_for_a_kit_lives_in_the_kit(clinic_kit, tmp_path):
