@@ -184,14 +184,17 @@ def _count_unsent(run: _Run, letters: list[Letter], cause: str) -> None:
         elif state and state.status == "sent":
             run.report.already_sent += 1
         elif state and state.is_uncertain(run.clinic):
-            _earlier_uncertain(run, letter)
+            _earlier_uncertain(run, letter, state)
         else:
             run.report.not_sent(letter.row.row, cause, cause)
 
 
-def _earlier_uncertain(run: _Run, letter: Letter) -> None:
+def _earlier_uncertain(
+    run: _Run, letter: Letter, state: letter_log.LetterState | None = None
+) -> None:
     """Report a letter left uncertain by an earlier run (not sent again now)."""
-    state = letter_log.letter_states(run.clinic, [letter.key])[letter.key]
+    if state is None:  # not looked up yet
+        state = letter_log.letter_states(run.clinic, [letter.key])[letter.key]
     reason = state.reason or "the server did not say whether it took the letter"
     run.report.uncertain.append(
         UncertainEntry(letter.row.row, state.recipient, state.message_id, reason, earlier=True)
