@@ -120,7 +120,7 @@ def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
         if not _on_page(pdf, 0, _end(block), width):
             return block.key
     if not _back_fits(pdf):
-        return "the back panel (the clinic's details and small print)"
+        return BACK_PANEL
     inside = [b for b in _blocks(context) if b not in first.blocks[:outside]]
     for block in inside:
         if not _on_page(pdf, 1, _end(block)):
@@ -180,6 +180,9 @@ def _shortening_steps(context: LeafletContext) -> list[list[RenderedTreatment] |
     return steps
 
 
+BACK_PANEL = "the back panel (the clinic's details and small print)"
+
+
 def _refusal(context: LeafletContext, where: str, shortened: bool) -> str:
     """One line: what does not fit, on what, and what the kit's author can do."""
     info = LAYOUT_INFO[context.layout]
@@ -191,6 +194,9 @@ def _refusal(context: LeafletContext, where: str, shortened: bool) -> str:
         "shorten it or give it a short version (a '<!-- short -->' line, then the shorter "
         f"text), or leave it out of the {context.layout} with 'layouts:' in its front matter"
     )
+    if where == BACK_PANEL:  # no section's text: the clinic's own words from clinic.yaml
+        tried = ""
+        advice = "shorten the clinic's address, emergency words or disclaimer in clinic.yaml"
     if context.large_print and context.layout == "trifold":
         advice += "; the large-print leaflet and card have room for all of it"
     return f"{where}: does not fit on {sheet}{tried}; {advice}"
