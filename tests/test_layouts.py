@@ -157,7 +157,7 @@ def test_an_overflowing_card_fails_with_the_block_named(clinic_kit, tmp_path):
     with pytest.raises(HandoutsError) as error:
         build_handout(["microneedling"], kit, tmp_path / "c.pdf", paper="a5", layout="card")
     assert error.value.message == (
-        "microneedling/risks: does not fit on the one-page card (A5); shorten it or give it a "
+        "microneedling/risks: does not fit on the two-sided card (A5); shorten it or give it a "
         "short version (a '<!-- short -->' line, then the shorter text), or leave it out of "
         "the card with 'layouts:' in its front matter"
     )

@@ -32,20 +32,32 @@ class LayoutInfo:
     page_limit: int | None = None
     """Pages the text must fit on; more is an error naming the block."""
     papers: tuple[str, ...] = PAPERS
-    large_print_page_limit: int | None = None
-    """Pages in large print, when that differs (the card then uses both sides)."""
-    large_print_described: str = ""
-    """As a sentence names it in large print, when that differs."""
+    two_sided_page_limit: int | None = None
+    """Pages when both sides of the sheet are used: in large print, and on the papers
+    in ``two_sided_papers`` (a card on A5 is too small for one side)."""
+    two_sided_papers: tuple[str, ...] = ()
+    two_sided_described: str = ""
+    """As a sentence names it when both sides are used."""
 
-    def pages(self, large_print: bool = False) -> int | None:
-        """How many pages the text must fit on, in large print or not."""
-        if large_print and self.large_print_page_limit is not None:
-            return self.large_print_page_limit
+    def two_sided(self, large_print: bool = False, paper: str = "") -> bool:
+        """Whether the text uses both sides of the sheet."""
+        return self.two_sided_page_limit is not None and (
+            large_print or paper in self.two_sided_papers
+        )
+
+    def pages(self, large_print: bool = False, paper: str = "") -> int | None:
+        """How many pages the text must fit on, in large print or not, on ``paper``."""
+        if self.two_sided(large_print, paper):
+            return self.two_sided_page_limit
         return self.page_limit
 
-    def described_as(self, large_print: bool = False) -> str:
-        """How a sentence names it, in large print or not."""
-        return (self.large_print_described or self.described) if large_print else self.described
+    def described_as(self, large_print: bool = False, paper: str = "") -> str:
+        """How a sentence names it, in large print or not, on ``paper``."""
+        if not self.two_sided(large_print, paper):
+            return self.described
+        if large_print:
+            return self.two_sided_described.replace("two-sided", "two-sided large-print")
+        return self.two_sided_described
 
 
 LAYOUT_INFO: dict[str, LayoutInfo] = {
@@ -64,18 +76,19 @@ LAYOUT_INFO: dict[str, LayoutInfo] = {
     ),
     "card": LayoutInfo(
         "Aftercare card",
-        "1 page (both sides in large print)",
+        "1 page (both sides on A5 or in large print)",
         "the one-page card",
         "leaflet.html",  # the leaflet template with fewer blocks
         "card_title",
         "card_kind",
         page_limit=1,
-        large_print_page_limit=2,
-        large_print_described="the two-sided large-print card",
+        two_sided_page_limit=2,
+        two_sided_papers=("a5",),
+        two_sided_described="the two-sided card",
     ),
 }
 """Every layout: leaflet (pages of sections), trifold (one sheet folded in three), card
-(one page; in large print both sides of one sheet)."""
+(one page; on A5 and in large print both sides of one sheet)."""
 
 
 def paper_problem(layout: str, paper: str) -> str | None:

@@ -1,6 +1,6 @@
 """Fit a tri-fold or a card on its sheet: the full text where it fits, short versions where not.
 
-A card must fit its page (both sides of one sheet in large print); a tri-fold its two
+A card must fit its page (both sides of one sheet on A5 and in large print); a tri-fold its two
 pages, with the first sections on the outside (under the cover and on the flap) and the
 rest inside. ``render_small_layout`` tries the full text first, then the short versions
 of the blocks that have one (``<!-- short -->`` in the block's Markdown, see
@@ -131,7 +131,7 @@ def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
 
 
 def _card_problem(context: LeafletContext, pdf) -> str:
-    limit = LAYOUT_INFO[context.layout].pages(context.large_print) or pdf.pages
+    limit = LAYOUT_INFO[context.layout].pages(context.large_print, context.paper) or pdf.pages
     for block in _blocks(context):
         if not any(_on_page(pdf, page, _end(block)) for page in range(limit)):
             return block.key
@@ -186,7 +186,7 @@ BACK_PANEL = "the back panel (the clinic's details and small print)"
 def _refusal(context: LeafletContext, where: str, shortened: bool) -> str:
     """One line: what does not fit, on what, and what the kit's author can do."""
     info = LAYOUT_INFO[context.layout]
-    sheet = f"{info.described_as(context.large_print)} ({PAPER_NAMES[context.paper]})"
+    sheet = f"{info.described_as(context.large_print, context.paper)} ({PAPER_NAMES[context.paper]})"
     if context.layout == "trifold" and context.large_print:
         sheet = f"the large-print tri-fold sheet ({PAPER_NAMES[context.paper]})"
     tried = " even with the short versions of its sections" if shortened else ""
