@@ -135,8 +135,8 @@ def _card_problem(context: LeafletContext, pdf) -> str:
     for block in _blocks(context):
         if not any(_on_page(pdf, page, _end(block)) for page in range(limit)):
             return block.key
-    if pdf.pages > limit:
-        return f"{context.treatments[-1].slug}: the last part"
+    if pdf.pages > limit:  # the sections fit, what follows them does not
+        return f"{context.treatments[-1].slug}: the 'When to call us' box and QR code"
     return ""
 
 
