@@ -22,8 +22,8 @@ from .panel import EMPTY_PANEL, AppointmentPanel, personal_panel
 from .paths import builtin_dir, file_url_path, inside, kit_fingerprint, resource_roots
 from .templating import render_template
 
-LEAFLET_END = "leaflet-end"
-"""Id of the marker after the leaflet's last words (see leaflet.html)."""
+LEAFLET_TEXT = "leaflet-text"
+"""Id of the element holding the leaflet's words (see leaflet.html)."""
 FITS = ("", "fit-tight", "fit-tight fit-tighter")
 """Classes put on ``<html>``, looser to tighter (see leaflet.css): a leaflet whose last
 page would hold only a few lines is rendered again with the next, within house limits."""
@@ -171,11 +171,11 @@ def with_fit(html: str, fit: str) -> str:
 def nearly_empty_last_page(pdf) -> bool:
     """Whether the leaflet's words end high on its last page (more than one page only).
 
-    A kit template without the ``#leaflet-end`` marker is left as it is.
+    A kit template without ``#leaflet-text`` is left as it is.
     """
-    if pdf.pages < 2 or len(pdf.anchors) < pdf.pages:
+    if pdf.pages < 2 or len(pdf.ends) < pdf.pages:
         return False
-    end = pdf.anchors[pdf.pages - 1].get(LEAFLET_END)
+    end = pdf.ends[pdf.pages - 1].get(LEAFLET_TEXT)
     page_height = _page_height(pdf)
     if end is None or page_height is None:
         return False

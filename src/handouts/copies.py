@@ -227,7 +227,6 @@ class PersonalCopies:
         The fit is chosen as a full render chooses it: from slotted leaflets, each with
         the panel laid out alone in that fit (its height may change with the fit).
         """
-        from .render import RenderedPDF
 
         pages: dict[str, PanelPage] = {}
 
@@ -243,7 +242,8 @@ class PersonalCopies:
         page = pages[fit]
         slotted = self._slotted(leaflet, fit, page.height)
         data = slotted.stamp(page)
-        return RenderedPDF(data, slotted.pdf.pages, slotted.pdf.anchors), fit, slotted, page
+        stamped = replace(slotted.pdf, data=data)
+        return stamped, fit, slotted, page
 
     @staticmethod
     def _slotted(leaflet: SharedLeaflet, fit: str, height: float) -> SlottedLeaflet:

@@ -17,6 +17,8 @@ from .errors import RenderError
 from .fetcher import KitURLFetcher
 from .paths import builtin_dir, file_url_path, fingerprint
 
+Box = tuple[float, float, float, float]
+
 RENDER_OPTIONS: dict[str, object] = {
     "pdf_variant": "pdf/ua-1",  # tagged, with language and title: read aloud in order
     "pdf_tags": True,  # tag structure so screen readers follow the reading order
@@ -33,9 +35,20 @@ class RenderedPDF:
 
     data: bytes
     pages: int
-    anchors: tuple[dict[str, tuple[float, float, float, float]], ...] = ()
+    anchors: tuple[dict[str, Box], ...] = ()
     """Per page: element id -> its border box (left, top, right, bottom) in CSS pixels
-    from the page's top left corner."""
+    from the page's top left corner (of the element's first piece on that page)."""
+    ends: tuple[dict[str, Box], ...] = ()
+    """Per page: element id -> the box of the last thing laid out inside the element on
+    that page (the element's own box when it is empty): where its words end there, in
+    whichever column. An element's last page is the last page it has an entry on."""
+
+    def end(self, element_id: str) -> tuple[int, Box] | None:
+        """The last page (0-based) ``element_id`` is on, and where its content ends there."""
+        for page in range(len(self.ends) - 1, -1, -1):
+            if element_id in self.ends[page]:
+                return page, self.ends[page][element_id]
+        return None
 
 
 class _ProblemLog(logging.Handler):
@@ -153,4 +166,27 @@ def render_pdf(
         _forget_resources()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
     anchors = tuple(dict(page.anchors) for page in document.pages)
-    return RenderedPDF(pdf, len(document.pages), anchors)
+    ends = tuple(content_ends(page._page_box) for page in document.pages)
+    return RenderedPDF(pdf, len(document.pages), anchors, ends)
+
+
+def content_ends(page_box) -> dict[str, Box]:
+    """For each element with an id on a laid-out page, the box of its last descendant.
+
+    Walks the page's boxes in document order (columns in order), so the last box seen
+    inside an element is where its content ends on the page. This measures sections
+    without empty marker elements, which a tagged PDF would carry as empty structure.
+    """
+    ends: dict[str, Box] = {}
+    pending = [(page_box, ())]
+    while pending:
+        box, names = pending.pop()
+        if box.style["anchor"]:
+            names = (*names, box.style["anchor"])
+        if names:
+            left, top, width, height = box.hit_area()
+            for name in names:
+                ends[name] = (left, top, left + width, top + height)
+        children = getattr(box, "children", ())
+        pending.extend((child, names) for child in reversed(children))
+    return ends

@@ -20,10 +20,10 @@ from .context import LeafletContext, RenderedBlock, RenderedTreatment, render_bl
 from .errors import DoesNotFit
 from .paths import builtin_dir, resource_roots
 
-OUTSIDE_END = "flap-bottom"
-"""Id of the marker after the last section of the tri-fold's outside (see trifold.html)."""
-INSIDE_END = "inside-end"
-BACK_END = "back-end"
+OUTSIDE = "outside-flow"
+"""Id of the tri-fold's outside flow: the cover and the sections after it (trifold.html)."""
+INSIDE = "trifold-inside"
+BACK_DETAILS = "back-details"
 SMALL_PRINT = "back-small-print"
 
 
@@ -77,16 +77,17 @@ def _blocks(context: LeafletContext) -> list[RenderedBlock]:
     return [block for treatment in context.treatments for block in treatment.blocks]
 
 
-def _end(block: RenderedBlock) -> str:
-    """The id the section template puts at the end of a block (see partials/section.html)."""
-    return block.key.replace("/", "-") + "-end"
+def _section_id(block: RenderedBlock) -> str:
+    """The id of a block's section (see partials/section.html)."""
+    return block.key.replace("/", "-")
 
 
-def _on_page(pdf, page: int, anchor: str, width_px: float | None = None) -> bool:
-    """Whether ``anchor`` is drawn on ``page`` (0-based), inside the page's width."""
-    if page >= len(pdf.anchors) or anchor not in pdf.anchors[page]:
+def _ends_on(pdf, page: int, element_id: str, width_px: float | None = None) -> bool:
+    """Whether the element's content ends on ``page`` (0-based), inside the page's width."""
+    end = pdf.end(element_id)
+    if end is None or end[0] != page:
         return False
-    left, _top, right, _bottom = pdf.anchors[page][anchor]
+    left, _top, right, _bottom = end[1]
     return width_px is None or (left >= 0 and right <= width_px)
 
 
@@ -98,18 +99,19 @@ def _page_width(context: LeafletContext) -> float:
 def _outside_fits(context: LeafletContext, pdf, outside: int) -> bool:
     """The cover, the sections after it on the flap, and the back panel fit page 1."""
     width = _page_width(context)
-    ends = [_end(block) for block in context.treatments[0].blocks[:outside]]
-    if not all(_on_page(pdf, 0, name, width) for name in [*ends, OUTSIDE_END]):
+    sections = [_section_id(block) for block in context.treatments[0].blocks[:outside]]
+    if not all(_ends_on(pdf, 0, name, width) for name in [*sections, OUTSIDE]):
         return False
     return _back_fits(pdf)
 
 
 def _back_fits(pdf) -> bool:
     """The back panel's details end above its small print."""
-    page = pdf.anchors[0] if pdf.anchors else {}
-    if BACK_END not in page or SMALL_PRINT not in page:
+    details = pdf.ends[0].get(BACK_DETAILS) if pdf.ends else None
+    small_print = pdf.anchors[0].get(SMALL_PRINT) if pdf.anchors else None
+    if details is None or small_print is None or pdf.end(BACK_DETAILS)[0] != 0:
         return False
-    return page[BACK_END][3] <= page[SMALL_PRINT][1]
+    return details[3] <= small_print[1]
 
 
 def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
@@ -117,15 +119,15 @@ def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
     width = _page_width(context)
     first = context.treatments[0]
     for block in first.blocks[:outside]:
-        if not _on_page(pdf, 0, _end(block), width):
+        if not _ends_on(pdf, 0, _section_id(block), width):
             return block.key
     if not _back_fits(pdf):
         return BACK_PANEL
     inside = [b for b in _blocks(context) if b not in first.blocks[:outside]]
     for block in inside:
-        if not _on_page(pdf, 1, _end(block)):
+        if not _ends_on(pdf, 1, _section_id(block)):
             return block.key
-    if pdf.pages > 2 or not _on_page(pdf, 1, INSIDE_END):
+    if pdf.pages > 2 or not _ends_on(pdf, 1, INSIDE):
         return f"{context.treatments[-1].slug}: the last part"
     return ""
 
@@ -133,7 +135,7 @@ def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
 def _card_problem(context: LeafletContext, pdf) -> str:
     limit = LAYOUT_INFO[context.layout].pages(context.large_print, context.paper) or pdf.pages
     for block in _blocks(context):
-        if not any(_on_page(pdf, page, _end(block)) for page in range(limit)):
+        if not any(_ends_on(pdf, page, _section_id(block)) for page in range(limit)):
             return block.key
     if pdf.pages > limit:  # the sections fit, what follows them does not
         return f"{context.treatments[-1].slug}: the 'When to call us' box and QR code"
@@ -186,7 +188,8 @@ BACK_PANEL = "the back panel (the clinic's details and small print)"
 def _refusal(context: LeafletContext, where: str, shortened: bool) -> str:
     """One line: what does not fit, on what, and what the kit's author can do."""
     info = LAYOUT_INFO[context.layout]
-    sheet = f"{info.described_as(context.large_print, context.paper)} ({PAPER_NAMES[context.paper]})"
+    described = info.described_as(context.large_print, context.paper)
+    sheet = f"{described} ({PAPER_NAMES[context.paper]})"
     if context.layout == "trifold" and context.large_print:
         sheet = f"the large-print tri-fold sheet ({PAPER_NAMES[context.paper]})"
     tried = " even with the short versions of its sections" if shortened else ""
