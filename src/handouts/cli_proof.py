@@ -81,8 +81,13 @@ def proof(
         click.secho(f"Warning: {note}", fg="yellow", err=True)
     for line in report.problems:
         click.echo(line)
+    for line in report.cannot_be_made:
+        click.echo(f"Cannot be made: {line}")
     save_file(output, render_sheet(report))
-    leaflets = f"{len(report.results)} leaflet{'s' if len(report.results) != 1 else ''}"
+    made = len(report.results) - len(report.cannot_be_made)
+    leaflets = f"{made} leaflet{'s' if made != 1 else ''}"
+    if report.cannot_be_made:
+        leaflets += f" ({len(report.cannot_be_made)} more cannot be made: the sheet is too small)"
     if report.failed:
         problems = len(report.problems)
         click.secho(

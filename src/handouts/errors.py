@@ -68,3 +68,8 @@ class DoesNotFit(RenderError):
     """A card or tri-fold whose text is too long for its pages (the message names the block)."""
 
     http_status = 422
+
+
+class SheetTooSmall(DoesNotFit):
+    """Even with every short version, the text needs more room than the whole sheet has:
+    no arrangement can make it (a large-print tri-fold of a long treatment)."""

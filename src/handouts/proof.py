@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from .choices import LAYOUT_INFO, LAYOUTS, PAPER_NAMES
 from .config import Clinic, load_clinic
-from .errors import HandoutsError
+from .errors import HandoutsError, SheetTooSmall
 from .workers import caught_notes, held_signals, start_worker, stop_workers
 
 GROUP_SIZE = 4
@@ -58,6 +58,9 @@ class ProofResult:
     pages: tuple[bytes, ...] = ()
     title: str = ""
     notes: tuple[str, ...] = ()
+    cannot: str = ""
+    """Why no arrangement can make this leaflet of this text (``SheetTooSmall``): reported
+    on its own, not as a problem of the kit."""
 
 
 @dataclass
@@ -78,6 +81,11 @@ class ProofReport:
             for result in self.results
             for problem in result.problems
         ]
+
+    @property
+    def cannot_be_made(self) -> list[str]:
+        """One line per leaflet the sheet is too small for: ``<label>: <why>``."""
+        return [f"{result.item.label}: {result.cannot}" for result in self.results if result.cannot]
 
     @property
     def failed(self) -> int:
@@ -145,6 +153,8 @@ def proof_leaflet(clinic_dir: Path | None, item: ProofItem, thumbnails: bool = T
                 item.large_print,
             )
             leaflet = leaflet_maker().plan(request, clinic).render()
+        except SheetTooSmall as error:
+            result = ProofResult(item, cannot=error.message)
         except HandoutsError as error:
             result = ProofResult(item, (f"refused: {error.message}",))
         except Exception as error:  # one broken leaflet must not stop the proof
@@ -160,7 +170,7 @@ def proof_leaflet(clinic_dir: Path | None, item: ProofItem, thumbnails: bool = T
                 problems = (f"cannot be checked: {type(error).__name__}: {error}",)
             pages = tuple(page_images(leaflet.pdf)) if thumbnails else ()
             result = ProofResult(item, problems, pages, leaflet.title)
-    return ProofResult(result.item, result.problems, result.pages, result.title, tuple(notes))
+    return replace(result, notes=tuple(notes))
 
 
 def _proof_group(clinic_dir: Path | None, items: list[ProofItem], thumbnails: bool) -> list:

@@ -49,6 +49,8 @@ h2 .slug { font-weight: 400; color: #555; font-size: 9pt; }
 .page img { display: block; height: 34mm; border: 0.5pt solid #888; margin-bottom: 0.5mm; }
 .problems { margin: 1mm 0 0; padding: 0; list-style: none; color: #b00020; font-size: 8.5pt; }
 .problems li { margin: 0 0 0.5mm; }
+.label .cannot { color: #555; font-weight: 700; }
+.problems li.cannot { color: #444; }
 """
 
 
@@ -83,6 +85,11 @@ def sheet_html(report, made: datetime | None = None) -> str:
         )
     else:
         summary = f'<p class="summary good">{count} leaflets, no problem found.</p>'
+    if report.cannot_be_made:
+        summary += (
+            f'<p class="summary">{len(report.cannot_be_made)} cannot be made at all: the sheet '
+            "is too small for the text (see the grey rows).</p>"
+        )
     parts = [
         f"<h1>{escape(report.clinic)}</h1>",
         summary,
@@ -116,7 +123,11 @@ def _row(result) -> str:
         else '<span class="ok">no problem</span>'
     )
     counted = f"{count} page{'s' if count != 1 else ''}" if count else "not made"
+    if result.cannot:
+        state = '<span class="cannot">cannot be made</span>'
     problems = "".join(f"<li>{escape(problem)}</li>" for problem in result.problems)
+    if result.cannot:
+        problems = f'<li class="cannot">{escape(result.cannot)}</li>'
     return (
         f'<table class="row{" bad" if result.problems else ""}"><tr>'
         f'<td class="label"><div class="kind">{escape(result.item.heading)}</div>'

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .build import Handout, handout_from
+from .build import Handout, handout_from, with_fit
 from .choices import LAYOUT_INFO, PAPER_NAMES
 from .config import Clinic
 from .content import ContentLibrary
 from .context import LeafletContext, RenderedBlock, RenderedTreatment, render_block, text_direction
-from .errors import DoesNotFit
+from .errors import DoesNotFit, SheetTooSmall
 from .paths import builtin_dir, resource_roots
 
 OUTSIDE = "outside-flow"
@@ -25,6 +25,7 @@ OUTSIDE = "outside-flow"
 INSIDE = "trifold-inside"
 BACK_DETAILS = "back-details"
 SMALL_PRINT = "back-small-print"
+BACK_PANEL_ID = "back-panel"
 
 
 def render_small_layout(context: LeafletContext, clinic: Clinic):
@@ -36,7 +37,46 @@ def render_small_layout(context: LeafletContext, clinic: Clinic):
         pdf, problem = _fit(attempt, clinic)
         if not problem:
             return pdf
-    raise DoesNotFit(_refusal(context, problem, any(s is not None for s in shorter)))
+    refusal = _refusal(context, problem, any(s is not None for s in shorter))
+    if context.layout == "trifold" and context.large_print:
+        shortest = shorter[-1] or context.treatments
+        needed = _panels_needed(replace(context, treatments=shortest), clinic)
+        if needed > TEXT_PANELS:
+            raise SheetTooSmall(_too_small(context, needed))
+    raise DoesNotFit(refusal)
+
+
+TEXT_PANELS = 5
+"""Panels of a tri-fold that can carry sections: the flap, the three inside and (below its
+title) the cover. Text needing more than this cannot be made into a tri-fold at all."""
+
+
+def _panels_needed(context: LeafletContext, clinic: Clinic) -> float:
+    """How many tri-fold panels the sections fill, all of them set inside, one after another.
+
+    Rendered with the inside's columns filled in turn (``panel-count``, not balanced), so
+    the last page shows how far into which panel the text runs.
+    """
+    handout = handout_from(replace(context, flap_sections=0))
+    pdf = _render(replace(handout, html=with_fit(handout.html, "panel-count")), clinic)
+    page, (left, _top, _right, bottom) = pdf.end(INSIDE) or (pdf.pages - 1, (0, 0, 0, 0))
+    panel_width = _page_width(context) / 3
+    text_height = ((210 if context.paper == "a4" else 215.9) - 18) / 25.4 * 96
+    column = min(2, max(0, int(left // panel_width)))
+    if context.direction == "rtl":  # right to left, the first panel is on the right
+        column = 2 - column
+    return 3 * (page - 1) + column + min(1.0, max(0.0, (bottom - 9 / 25.4 * 96) / text_height))
+
+
+def _too_small(context: LeafletContext, needed: float) -> str:
+    """Why a large-print tri-fold cannot be made: the sheet, not one section, is too small."""
+    slugs = ", ".join(treatment.slug for treatment in context.treatments)
+    return (
+        f"{slugs}: cannot be a large-print tri-fold ({PAPER_NAMES[context.paper]}): at 16 pt "
+        f"its sections fill about {needed:.1f} panels even with their short versions, and a "
+        f"tri-fold has room for text on {TEXT_PANELS}; print the large-print leaflet or the "
+        "two-sided large-print card, which hold all of it"
+    )
 
 
 def _render(handout: Handout, clinic: Clinic):
@@ -55,7 +95,9 @@ def _fit(context: LeafletContext, clinic: Clinic):
     if context.layout != "trifold":
         pdf = _render(handout_from(context), clinic)
         return pdf, _card_problem(context, pdf)
-    sections = len(context.treatments[0].blocks)
+    # At least one section stays inside: a sheet that opens on nothing but small print
+    # looks unfinished, however short the text.
+    sections = max(0, len(context.treatments[0].blocks) - 1)
     outside = min(max(context.flap_sections, 0), sections)
     tried: dict[int, tuple[object, str, bool]] = {}
     while outside not in tried:
@@ -106,12 +148,14 @@ def _outside_fits(context: LeafletContext, pdf, outside: int) -> bool:
 
 
 def _back_fits(pdf) -> bool:
-    """The back panel's details end above its small print."""
+    """The back panel's details end above its small print (or its foot, in large print)."""
     details = pdf.ends[0].get(BACK_DETAILS) if pdf.ends else None
-    small_print = pdf.anchors[0].get(SMALL_PRINT) if pdf.anchors else None
-    if details is None or small_print is None or pdf.end(BACK_DETAILS)[0] != 0:
+    first_page = pdf.anchors[0] if pdf.anchors else {}
+    below = first_page.get(SMALL_PRINT)
+    limit = below[1] if below else first_page.get(BACK_PANEL_ID, (0, 0, 0, 0))[3]
+    if details is None or pdf.end(BACK_DETAILS)[0] != 0:
         return False
-    return details[3] <= small_print[1]
+    return details[3] <= limit
 
 
 def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
