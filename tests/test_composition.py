@@ -115,3 +115,25 @@ def test_large_print_footer_is_16pt_and_the_small_print_follows_the_text(tmp_pat
 def test_the_demo_leaflet_is_still_two_a4_pages(tmp_path):
     result = build_handout(["microneedling"], output=tmp_path / "x.pdf")
     assert result.pages == 2
+
+
+@pytest.mark.parametrize("paper", ["a4", "a5"])
+def test_large_print_ends_on_a_page_with_text(tmp_path, paper):
+    """Dermaplaning ran on to a last page holding only the QR box (A4) or only the small
+    print (A5): the QR box now follows "When to call us", and the closing part takes the
+    last lines of text with it (or the last section opens the last page)."""
+    from handouts.proof import ProofItem, run_proof
+
+    item = ProofItem("dermaplaning", "leaflet", paper, "en", large_print=True)
+    assert run_proof(None, [item], jobs=1, thumbnails=False).problems == []
+    result = build_handout(
+        ["dermaplaning"], output=tmp_path / "x.pdf", paper=paper, large_print=True
+    )
+    with pdfplumber.open(result.path) as pdf:
+        pages = [" ".join(page.extract_text().split()) for page in pdf.pages]
+    call_us = next(page for page in pages if "When to call us" in page)
+    assert "Book or change an appointment online" in call_us
+    last = pages[-1]
+    assert "general information" in last
+    assert "Example leaflet" in last and "Other options" in " ".join(pages[-2:])
+    assert re.search(r"Your clinician can talk you through", last)

@@ -24,10 +24,16 @@ from .templating import render_template
 
 LEAFLET_TEXT = "leaflet-text"
 """Id of the element holding the leaflet's words (see leaflet.html)."""
+LEAFLET_CLOSING = "leaflet-closing"
+"""Id of what follows the last section: the QR box, disclaimer and small print."""
 FITS = ("", "fit-tight", "fit-tight fit-tighter")
 """Classes put on ``<html>``, looser to tighter (see leaflet.css): a leaflet whose last
 page would hold only a few lines is rendered again with the next, within house limits."""
-ORPHAN_SHARE = 0.22
+LAST_RESORTS = ("fit-keep-closing", "fit-apart")
+"""When no tighter fit saves the page (see leaflet.css): the closing part (QR box,
+disclaimer, small print) takes the last lines of text with it; or the last section starts
+the last page. Either way that page carries text, not a few lines or only small print."""
+ORPHAN_SHARE = 0.26
 """A last page whose words end above this share of its height is nearly empty."""
 
 
@@ -147,11 +153,16 @@ def fitted_render(render_with: Callable[[str], object]):
     a copy takes the same fit whether it is stamped or rendered in full.
     """
     pdf = render_with(FITS[0])
-    if nearly_empty_last_page(pdf):
-        for tighter in FITS[1:]:
-            candidate = render_with(tighter)
-            if candidate.pages < pdf.pages:
-                return candidate, tighter
+    if not nearly_empty_last_page(pdf):
+        return pdf, FITS[0]
+    for tighter in FITS[1:]:
+        candidate = render_with(tighter)
+        if candidate.pages < pdf.pages:
+            return candidate, tighter
+    for fit in LAST_RESORTS:
+        apart = render_with(fit)
+        if apart.pages == pdf.pages and not nearly_empty_last_page(apart):
+            return apart, fit
     return pdf, FITS[0]
 
 
@@ -169,17 +180,21 @@ def with_fit(html: str, fit: str) -> str:
 
 
 def nearly_empty_last_page(pdf) -> bool:
-    """Whether the leaflet's words end high on its last page (more than one page only).
+    """Whether the leaflet's words end high on its last page, or that page holds only what
+    follows the last section (more than one page only).
 
     A kit template without ``#leaflet-text`` is left as it is.
     """
     if pdf.pages < 2 or len(pdf.ends) < pdf.pages:
         return False
-    end = pdf.ends[pdf.pages - 1].get(LEAFLET_TEXT)
+    last = pdf.pages - 1
+    end = pdf.ends[last].get(LEAFLET_TEXT)
     page_height = _page_height(pdf)
     if end is None or page_height is None:
         return False
-    return end[3] < ORPHAN_SHARE * page_height
+    text, closing = pdf.anchors[last].get(LEAFLET_TEXT), pdf.anchors[last].get(LEAFLET_CLOSING)
+    closing_only = text is not None and closing is not None and closing[1] - text[1] < 16
+    return closing_only or end[3] < ORPHAN_SHARE * page_height
 
 
 def _page_height(pdf) -> float | None:
