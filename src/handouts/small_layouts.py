@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .build import Handout, handout_from, with_fit
+from .build import FITS, Handout, handout_from, with_fit
 from .choices import LAYOUT_INFO, PAPER_NAMES
 from .config import Clinic
 from .content import ContentLibrary
@@ -38,12 +38,42 @@ def render_small_layout(context: LeafletContext, clinic: Clinic):
         if not problem:
             return pdf
     refusal = _refusal(context, problem, any(s is not None for s in shorter))
+    shortest = replace(context, treatments=shorter[-1] or context.treatments)
     if context.layout == "trifold" and context.large_print:
-        shortest = shorter[-1] or context.treatments
-        needed = _panels_needed(replace(context, treatments=shortest), clinic)
+        needed = _panels_needed(shortest, clinic)
         if needed > TEXT_PANELS:
             raise SheetTooSmall(_too_small(context, needed))
+    all_short = all(s is not o for s, o in zip(_blocks(shortest), _blocks(context), strict=True))
+    if context.layout == "card" and context.large_print and context.paper == "a5" and all_short:
+        # Every section is at its shortest: only then is the sheet, not the text, too small.
+        sides = _sides_needed(shortest, clinic)
+        limit = LAYOUT_INFO["card"].pages(True, "a5")
+        if sides > limit:
+            raise SheetTooSmall(_too_small_card(context, sides, limit))
     raise DoesNotFit(refusal)
+
+
+def _sides_needed(context: LeafletContext, clinic: Clinic) -> float:
+    """How many pages a card's sections fill, laid out with no page limit."""
+    pdf = _render(handout_from(context), clinic)
+    last = _section_id(_blocks(context)[-1])
+    page, (_left, _top, _right, bottom) = pdf.end(last) or (pdf.pages - 1, (0, 0, 0, 0))
+    return page + min(1.0, max(0.0, bottom / _page_height(context)))
+
+
+def _page_height(context: LeafletContext) -> float:
+    """The portrait page's height in CSS pixels."""
+    return {"a4": 297, "letter": 279.4, "a5": 210}[context.paper] / 25.4 * 96
+
+
+def _too_small_card(context: LeafletContext, sides: float, limit: int) -> str:
+    slugs = ", ".join(treatment.slug for treatment in context.treatments)
+    paper = PAPER_NAMES[context.paper]
+    return (
+        f"{slugs}: cannot be a two-sided large-print card ({paper}): at 16 pt its sections "
+        f"fill about {sides:.1f} {paper} sides even with their short versions, and a card has "
+        f"{limit}; print the large-print card on A4 or US Letter, or the large-print leaflet"
+    )
 
 
 TEXT_PANELS = 5
@@ -92,9 +122,14 @@ def _render(handout: Handout, clinic: Clinic):
 
 def _fit(context: LeafletContext, clinic: Clinic):
     """A PDF of ``context`` that fits, with ``""``; or the last try with what does not fit."""
-    if context.layout != "trifold":
-        pdf = _render(handout_from(context), clinic)
-        return pdf, _card_problem(context, pdf)
+    if context.layout != "trifold":  # a card: the house's tighter spacing before less text
+        handout = handout_from(context)
+        for fit in FITS:
+            pdf = _render(replace(handout, html=with_fit(handout.html, fit)), clinic)
+            problem = _card_problem(context, pdf)
+            if not problem:
+                break
+        return pdf, problem
     # At least one section stays inside: a sheet that opens on nothing but small print
     # looks unfinished, however short the text.
     sections = max(0, len(context.treatments[0].blocks) - 1)

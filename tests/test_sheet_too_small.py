@@ -1,5 +1,7 @@
-"""The large-print tri-fold: made whenever its text fits five panels at 16 pt, and refused,
-saying how many panels the text fills, only when no arrangement could hold it."""
+"""Leaflets the sheet is too small for: the large-print tri-fold (made whenever its text fits
+five panels at 16 pt) and the two-sided large-print A5 card (made whenever its sections fit
+two sides). Refused, saying how much room the text needs, only when no arrangement and no
+short version could hold it; otherwise the refusal names the section to shorten."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pdfcheck import reader, text
 
 from handouts import build_handout
 from handouts.cli import cli
-from handouts.errors import SheetTooSmall
+from handouts.errors import DoesNotFit, SheetTooSmall
 
 SECTIONS = ("about", "what-to-expect", "benefits", "before", "aftercare", "risks")
 
@@ -64,3 +66,51 @@ def test_proof_reports_it_apart_from_the_problems(in_tmp):
     assert "Proofed 3 leaflets (3 more cannot be made: the sheet is too small)" in result.stdout
     sheet = text(in_tmp / "proof.pdf")
     assert "cannot be made" in sheet and "fill about" in sheet
+
+
+def _card_kit(clinic_kit, short_versions: tuple[str, ...]):
+    long_text = "\n\n".join(["Keep the area clean and dry, and call us with any worry."] * 30)
+    short_text = "\n\n".join(["Keep it clean and dry. Call us with any worry."] * 14)
+    files = {}
+    for name in ("aftercare", "risks"):
+        body = long_text + (f"\n\n<!-- short -->\n\n{short_text}" if name in short_versions else "")
+        files[f"content/microneedling/{name}.md"] = block_file(body, title=name)
+    return clinic_kit(files, base="demo", name="-".join(short_versions) or "none")
+
+
+def test_a_large_print_a5_card_too_small_for_even_the_short_versions(clinic_kit, tmp_path):
+    kit = _card_kit(clinic_kit, ("aftercare", "risks"))
+    with pytest.raises(SheetTooSmall) as error:
+        build_handout(
+            ["microneedling"],
+            kit,
+            tmp_path / "c.pdf",
+            paper="a5",
+            layout="card",
+            large_print=True,
+        )
+    message = error.value.message
+    assert message.startswith("microneedling: cannot be a two-sided large-print card (A5)")
+    sides = float(re.search(r"fill about (\d+\.\d) A5 sides", message).group(1))
+    assert sides > 2
+    assert "print the large-print card on A4 or US Letter" in message
+    # On A4 the same short versions fit both sides.
+    made = build_handout(
+        ["microneedling"], kit, tmp_path / "a4.pdf", paper="a4", layout="card", large_print=True
+    )
+    assert made.pages == 2
+
+
+def test_a_section_with_no_short_version_is_named_not_the_sheet(clinic_kit, tmp_path):
+    kit = _card_kit(clinic_kit, ("aftercare",))
+    with pytest.raises(DoesNotFit) as error:
+        build_handout(
+            ["microneedling"],
+            kit,
+            tmp_path / "c.pdf",
+            paper="a5",
+            layout="card",
+            large_print=True,
+        )
+    assert not isinstance(error.value, SheetTooSmall)
+    assert error.value.message.startswith("microneedling/risks: does not fit on the two-sided")
