@@ -148,6 +148,8 @@ def test_the_card_is_one_page_of_aftercare_and_when_to_call(tmp_path, paper):
     ):
         assert expected in content
     assert "What is microneedling?" not in content  # only the card's sections
+    # The header keeps whom to call and leaves the address to the leaflet and tri-fold.
+    assert "hello@northbank-skin.example" in content and "Riverside Walk" not in content
     assert reader(result.path).metadata.title == "Microneedling: aftercare"
 
 
