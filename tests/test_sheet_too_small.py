@@ -78,39 +78,28 @@ def _card_kit(clinic_kit, short_versions: tuple[str, ...]):
     return clinic_kit(files, base="demo", name="-".join(short_versions) or "none")
 
 
+def _large_print_card(kit, output, paper: str):
+    return build_handout(
+        ["microneedling"], kit, output, paper=paper, layout="card", large_print=True
+    )
+
+
 def test_a_large_print_a5_card_too_small_for_even_the_short_versions(clinic_kit, tmp_path):
     kit = _card_kit(clinic_kit, ("aftercare", "risks"))
     with pytest.raises(SheetTooSmall) as error:
-        build_handout(
-            ["microneedling"],
-            kit,
-            tmp_path / "c.pdf",
-            paper="a5",
-            layout="card",
-            large_print=True,
-        )
+        _large_print_card(kit, tmp_path / "c.pdf", "a5")
     message = error.value.message
     assert message.startswith("microneedling: cannot be a two-sided large-print card (A5)")
     sides = float(re.search(r"fill about (\d+\.\d) A5 sides", message).group(1))
     assert sides > 2
     assert "print the large-print card on A4 or US Letter" in message
     # On A4 the same short versions fit both sides.
-    made = build_handout(
-        ["microneedling"], kit, tmp_path / "a4.pdf", paper="a4", layout="card", large_print=True
-    )
-    assert made.pages == 2
+    assert _large_print_card(kit, tmp_path / "a4.pdf", "a4").pages == 2
 
 
 def test_a_section_with_no_short_version_is_named_not_the_sheet(clinic_kit, tmp_path):
     kit = _card_kit(clinic_kit, ("aftercare",))
     with pytest.raises(DoesNotFit) as error:
-        build_handout(
-            ["microneedling"],
-            kit,
-            tmp_path / "c.pdf",
-            paper="a5",
-            layout="card",
-            large_print=True,
-        )
+        _large_print_card(kit, tmp_path / "c.pdf", "a5")
     assert not isinstance(error.value, SheetTooSmall)
     assert error.value.message.startswith("microneedling/risks: does not fit on the two-sided")
