@@ -48,6 +48,20 @@ PLACEHOLDERS: dict[str, str] = {
 """The placeholders content blocks may use, and what each stands for."""
 
 
+def tel_href(phone: object) -> str:
+    """The ``tel:`` link for a phone number as printed: its digits, a leading + kept.
+
+    Spaces, brackets, dashes and dots are only there for the eye. After a country code
+    a ``(0)`` is not dialled: ``+44 (0)20 7946-0321`` becomes ``tel:+442079460321``.
+    Digits of other scripts (Arabic-Indic) become 0-9; an extension ("ext. 2") is left out.
+    """
+    number = re.split(r"[^\W\d_]", str(phone), maxsplit=1)[0].strip()
+    plus = "+" if number.startswith("+") else ""
+    if plus:
+        number = number.replace("(0)", "")
+    return "tel:" + plus + "".join(str(int(sign)) for sign in number if sign.isdecimal())
+
+
 def template_folders(clinic: Clinic) -> list[Path]:
     """Template folders in lookup order: the clinic kit's, then the built-in one."""
     kit_templates = clinic.kit_dir / "templates" if clinic.kit_dir else None
@@ -118,6 +132,7 @@ def _environment(folders: tuple[Path, ...], readable: tuple[Path, ...]) -> Envir
         lstrip_blocks=True,
     )
     environment.filters["ltr"] = ltr_filter  # {{ clinic.phone | ltr }}: in order on RTL pages
+    environment.filters["tel_href"] = tel_href  # <a href="{{ clinic.phone | tel_href }}">
     return environment
 
 
