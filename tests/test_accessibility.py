@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+import yaml
 from conftest import block_file
 
 from handouts import build_handout
@@ -67,14 +68,17 @@ SECTIONS = ("about", "what-to-expect", "benefits", "before", "aftercare", "risks
 
 @pytest.fixture(scope="module")
 def short_kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo clinic with a microneedling short enough for every sheet."""
+    """The demo clinic with a microneedling short enough for every sheet, approved (not a
+    proof marked "Sample text")."""
     kit = tmp_path_factory.mktemp("short") / "kit"
     shutil.copytree(DEMO_CLINIC_DIR, kit)
+    approved = yaml.safe_load((kit / "clinic.yaml").read_text(encoding="utf-8"))["approved"]
     for name in SECTIONS:
         block = kit / "content" / "microneedling" / f"{name}.md"
         block.parent.mkdir(parents=True, exist_ok=True)
         body = f"A short {name} text. Call us if you are worried.\n\n- keep it clean\n- rest\n"
-        block.write_text(block_file(body, title=f"About {name}"), encoding="utf-8")
+        version = approved[f"microneedling/{name}"]
+        block.write_text(block_file(body, f"About {name}", version), encoding="utf-8")
     return kit
 
 
