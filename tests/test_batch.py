@@ -147,7 +147,7 @@ def test_history_records_every_leaflet_and_filters_by_patient(tmp_path, in_tmp, 
     records = leaflet_history(clinic, patient="amira")
     assert len(records) == 1
     assert records[0].channel == "batch" and records[0].appointment == "2026-12-03 10:30"
-    assert records[0].content_versions["microneedling/aftercare"] == "1.0"
+    assert records[0].content_versions["microneedling/aftercare"] == "1.1"
     result = CliRunner().invoke(cli, ["history", "--patient", "AMIRA", "--json"])
     assert [row["patient"] for row in json.loads(result.output)] == ["Amira Haddad"]
     listing = CliRunner().invoke(cli, ["history", "--patient", "Bo Chan"]).output

@@ -137,7 +137,11 @@ def test_demo_clinic_passes_check_strictly(in_tmp):
 
 def test_past_review_date_fails_check(clinic_kit, in_tmp):
     kit = clinic_kit(
-        {"content/microneedling/risks.md": dated_block("Call us.", review_due=date(2026, 11, 1))},
+        {
+            "content/microneedling/risks.md": dated_block(
+                "Call us.", review_due=date(2026, 11, 1), version="1.1"
+            )
+        },
         base="demo",
     )
     result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--today", TODAY.isoformat()])
@@ -153,7 +157,7 @@ def test_review_due_soon_is_a_warning(clinic_kit):
     kit = clinic_kit(
         {
             "content/microneedling/risks.md": dated_block(
-                "Call us.", review_due=TODAY + timedelta(days=30)
+                "Call us.", review_due=TODAY + timedelta(days=30), version="1.1"
             )
         },
         base="demo",
@@ -168,11 +172,11 @@ def test_review_due_soon_is_a_warning(clinic_kit):
 
 def test_new_version_needs_approval_again(clinic_kit):
     kit = clinic_kit(
-        {"content/microneedling/risks.md": block_file("Call us.", version="1.1")}, base="demo"
+        {"content/microneedling/risks.md": block_file("Call us.", version="1.2")}, base="demo"
     )
     report = check_kit(kit, today=TODAY)
     assert [f.problem for f in report.findings] == [
-        "you approved version 1.0, the text is now version 1.1: review it, then update approved "
+        "you approved version 1.1, the text is now version 1.2: review it, then update approved "
         "in clinic.yaml"
     ]
 
@@ -287,7 +291,7 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
     )
     found = {(f.subject, f.severity): f.problem for f in check_kit(kit, today=TODAY).findings}
     assert found[("microneedling/risks (es)", "warning")] == (
-        "translates version 0.9, but the English text is version 1.0: update the translation, "
+        "translates version 0.9, but the English text is version 1.1: update the translation, "
         "then its version"
     )
     assert "unknown placeholder {{ clinic.fax }}" in found[("microneedling/about (es)", "error")]
@@ -296,7 +300,7 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
 def test_misspelt_approval_and_future_review_date(clinic_kit):
     kit = clinic_kit(
         {
-            "content/microneedling/risks.md": block_file("Call us.").replace(
+            "content/microneedling/risks.md": block_file("Call us.", version="1.1").replace(
                 "reviewed: 2026-10-01", "reviewed: 2026-12-01"
             )
         },
@@ -367,8 +371,10 @@ def test_single_brace_placeholders_are_a_warning(clinic_kit, in_tmp):
     )
     kit = clinic_kit(
         {
-            "content/microneedling/risks.md": block_file(body),
-            "content/microneedling/risks.es.md": block_file("Llame al {clinic.phone}}."),
+            "content/microneedling/risks.md": block_file(body, version="1.1"),
+            "content/microneedling/risks.es.md": block_file(
+                "Llame al {clinic.phone}}.", "T", "1.1"
+            ),
         },
         base="demo",
     )

@@ -106,7 +106,12 @@ def test_a_trifold_needs_a4_or_letter():
 
 def test_a_trifold_that_does_not_fit_names_the_block(clinic_kit, tmp_path):
     long_text = "\n\n".join(["This sentence makes the section far too long to fold."] * 90)
-    kit = clinic_kit({"content/microneedling/aftercare.md": block_file(long_text)}, base="demo")
+    # The kit's own side effects have no short version, so nothing on the sheet has one.
+    files = {
+        "content/microneedling/aftercare.md": block_file(long_text),
+        "content/microneedling/risks.md": block_file("Most side effects are mild."),
+    }
+    kit = clinic_kit(files, base="demo")
     with pytest.raises(HandoutsError) as error:
         build_handout(["microneedling"], kit, tmp_path / "t.pdf", layout="trifold")
     assert error.value.message.startswith(
@@ -154,8 +159,13 @@ def test_the_card_is_one_page_of_aftercare_and_when_to_call(tmp_path, paper):
 
 
 def test_an_overflowing_card_fails_with_the_block_named(clinic_kit, tmp_path):
-    long_text = "\n\n".join(["This sentence makes the section far too long for a card."] * 40)
-    kit = clinic_kit({"content/microneedling/risks.md": block_file(long_text)}, base="demo")
+    long_text = "\n\n".join(["This sentence makes the section far too long for a card."] * 60)
+    # The kit's own aftercare has no short version, so nothing on the card has one.
+    files = {
+        "content/microneedling/risks.md": block_file(long_text),
+        "content/microneedling/aftercare.md": block_file("Keep the skin clean."),
+    }
+    kit = clinic_kit(files, base="demo")
     with pytest.raises(HandoutsError) as error:
         build_handout(["microneedling"], kit, tmp_path / "c.pdf", paper="a5", layout="card")
     assert error.value.message == (
@@ -262,4 +272,4 @@ def test_history_records_the_layout(clinic_kit, tmp_path):
     records = leaflet_history(load_clinic(kit))
     assert [record.layout for record in records] == ["leaflet, large print", "card"]
     listing = CliRunner().invoke(cli, ["history", "--clinic", str(kit)]).output
-    assert "microneedling [en-GB, v1.0, card]" in listing
+    assert "microneedling [en-GB, v1.1, card]" in listing

@@ -70,7 +70,7 @@ def test_every_page_has_the_complete_footer(demo_leaflet):
         footer = " ".join(page.extract_text().split())
         assert f"Page {number} of {len(pages)}" in footer
         assert "Northbank Skin Clinic · 020 7946 0321" in footer
-        assert "Microneedling: content version 1.0, reviewed 2 November 2026" in footer
+        assert "Microneedling: content version 1.0 to 1.1, reviewed 2 November 2026" in footer
         assert "This leaflet is general information." in footer
     assert text(result.path).count("Northbank Skin Clinic is a fictional demo clinic.") == 1
 

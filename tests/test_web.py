@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import block_file
 from pdfcheck import text
 from pypdf import PdfReader
 from smtp_server import SmtpServer, free_port
@@ -200,7 +201,10 @@ def test_a_bad_form_is_shown_again_with_a_clear_message(client, fields, message)
         assert 'value="Kept Name"' in page  # nothing typed is lost
 
 
-def test_a_card_too_long_for_its_paper_is_explained_in_plain_words(client):
+def test_a_card_too_long_for_its_paper_is_explained_in_plain_words(clinic_kit, tmp_path):
+    long_text = "\n\n".join(["This sentence makes the section far too long for a card."] * 40)
+    kit = clinic_kit({"content/microneedling/risks.md": block_file(long_text)}, base="demo")
+    client = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False).test_client()
     response = make_preview(client, layout="card", paper="a5")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -272,13 +276,21 @@ def test_api_returns_the_leaflet_pdf(client):
     folded = client.get("/api/leaflet.pdf?treatment=microneedling&layout=trifold&paper=letter")
     sheet = PdfReader(io.BytesIO(folded.data)).pages[0].mediabox
     assert (round(float(sheet.width)), round(float(sheet.height))) == (792, 612)
-    too_long = client.get("/api/leaflet.pdf?treatment=microneedling&layout=card&paper=a5")
-    assert too_long.status_code == 422  # a valid request this text cannot fill
-    assert "does not fit on the two-sided card (A5)" in too_long.get_json()["error"]
+    a5_card = client.get("/api/leaflet.pdf?treatment=microneedling&layout=card&paper=a5")
+    assert len(PdfReader(io.BytesIO(a5_card.data)).pages) == 2  # both sides of the sheet
     large = client.get("/api/leaflet.pdf?treatment=microneedling&large_print=1")
     assert len(PdfReader(io.BytesIO(large.data)).pages) > 2
     saved = client.get("/api/leaflet.pdf?treatment=microneedling&download=1")
     assert saved.headers["Content-Disposition"] == "attachment; filename=microneedling.pdf"
+
+
+def test_api_refuses_a_card_its_text_cannot_fill(clinic_kit, tmp_path):
+    long_text = "\n\n".join(["This sentence makes the section far too long for a card."] * 40)
+    kit = clinic_kit({"content/microneedling/risks.md": block_file(long_text)}, base="demo")
+    client = create_app(kit, cache_dir=tmp_path / "cache", workers=1, prepare=False).test_client()
+    too_long = client.get("/api/leaflet.pdf?treatment=microneedling&layout=card&paper=a5")
+    assert too_long.status_code == 422  # a valid request this text cannot fill
+    assert "does not fit on the two-sided card (A5)" in too_long.get_json()["error"]
 
 
 @pytest.mark.parametrize(
