@@ -212,6 +212,31 @@ def test_check_collects_every_kind_of_problem(clinic_kit):
     assert report.exit_code() == 1
 
 
+def test_check_scores_a_short_version_like_the_full_text(clinic_kit):
+    easy = "Keep the skin clean. Call us if it hurts."
+    hard = (
+        "Postinflammatory hyperpigmentation occasionally necessitates comprehensive "
+        "dermatological consultation, particularly following aggressive resurfacing."
+    )
+    kit = clinic_kit(
+        {
+            "content/microneedling/aftercare.md": block_file(
+                f"{easy}\n\n<!-- short -->\n\n{hard}\n", version="1.1"
+            ),
+            "content/microneedling/risks.md": block_file(
+                f"{easy}\n\n<!-- short -->\n\nCall us if it hurts.\n", version="1.1"
+            ),
+        },
+        base="demo",
+    )
+    found = [(f.subject, f.problem) for f in check_kit(kit, today=TODAY).findings]
+    assert len(found) == 1
+    subject, problem = found[0]
+    assert subject == "microneedling/aftercare"
+    assert problem.startswith("its short version reads above target: grade ")
+    assert "(target 6 or below), SMOG " in problem
+
+
 def test_check_json_for_scripts(clinic_kit):
     kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: red}\n"})
     result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--json"])

@@ -18,7 +18,7 @@ from .context import render_block
 from .errors import ConfigError, HandoutsError
 from .markup import image_sources
 from .paths import display_path, file_url_path, inside, resource_roots
-from .readability import MAX_GRADE, MAX_SMOG, measure
+from .readability import MAX_GRADE, MAX_SMOG, measure_versions
 
 REVIEW_WARNING_DAYS = 60
 """A review due within this many days is a warning."""
@@ -226,16 +226,16 @@ def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date)
             f"{meta.version}: review it, then update approved in clinic.yaml",
             block.path,
         )
-    score = measure(block.body)
-    if score.above_target:
-        report.add(
-            "warning",
-            key,
-            f"reads above target: grade {score.grade} (target "
-            f"{MAX_GRADE:g} or below), SMOG {score.smog} (target {MAX_SMOG:g} or below); "
-            "use shorter sentences and everyday words",
-            block.path,
-        )
+    for version, score in measure_versions(block.body, block.short_body):
+        if score.above_target:  # the short version, printed on tri-folds and cards, too
+            report.add(
+                "warning",
+                key,
+                f"{version + ' ' if version else ''}reads above target: grade {score.grade} "
+                f"(target {MAX_GRADE:g} or below), SMOG {score.smog} (target {MAX_SMOG:g} or "
+                "below); use shorter sentences and everyday words",
+                block.path,
+            )
 
 
 def _check_single_braces(block: Block, subject: str, report: CheckReport) -> None:

@@ -1,4 +1,8 @@
-"""How hard a block is to read: Flesch-Kincaid grade and SMOG, measured on its prose."""
+"""How hard a block is to read: Flesch-Kincaid grade and SMOG, measured on its prose.
+
+A block's short version (after ``<!-- short -->``) is scored on its own, to the same targets:
+the tri-fold and card print it in place of the full text.
+"""
 
 from __future__ import annotations
 
@@ -64,3 +68,15 @@ def measure(markdown_text: str) -> Readability:
         smog=round(textstat.smog_index(text), 1),
         words=textstat.lexicon_count(text),
     )
+
+
+def measure_versions(body: str, short_body: str | None) -> list[tuple[str, Readability]]:
+    """The scores of a block's full text and, when it has one, of its short version.
+
+    Each comes with how a message names that text: ``""`` for the full text, ``"its short
+    version"`` for the other.
+    """
+    scores = [("", measure(body))]
+    if short_body is not None:
+        scores.append(("its short version", measure(short_body)))
+    return scores
