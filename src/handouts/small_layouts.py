@@ -76,6 +76,12 @@ def _too_small_card(context: LeafletContext, sides: float, limit: int) -> str:
     )
 
 
+CARD_FITS = (*FITS, f"{FITS[-1]} fit-lean", f"{FITS[-1]} fit-lean fit-leaner")
+"""A card's spacing, looser to leaner (see layout-card.css): after the house's tighter
+spacing, the "When to call us" box drops its opening reassurance, then the card its QR box
+and the header its website, before any section is shortened. The phone, what to do when
+the clinic is closed and every section's safety text always stay."""
+
 TEXT_PANELS = 5
 """Panels of a tri-fold that can carry sections: the flap, the three inside and (below its
 title) the cover. Text needing more than this cannot be made into a tri-fold at all."""
@@ -124,7 +130,7 @@ def _fit(context: LeafletContext, clinic: Clinic):
     """A PDF of ``context`` that fits, with ``""``; or the last try with what does not fit."""
     if context.layout != "trifold":  # a card: the house's tighter spacing before less text
         handout = handout_from(context)
-        for fit in FITS:
+        for fit in CARD_FITS:
             pdf = _render(replace(handout, html=with_fit(handout.html, fit)), clinic)
             problem = _card_problem(context, pdf)
             if not problem:
