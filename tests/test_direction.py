@@ -17,6 +17,8 @@ from handouts.context import TranslationWarning, leaflet_context, render_block
 ENGLISH_FALLBACKS = ["about", "what-to-expect", "benefits", "before", "alternatives"]
 ARABIC = ["aftercare", "risks"]
 SECTION = re.compile(r'<section class="block block-([a-z-]+)[^"]*" id="[^"]+"([^>]*)>')
+
+
 def arabic_context():
     with pytest.warns(TranslationWarning):
         return leaflet_context(["microneedling"], load_clinic(), language="ar")
