@@ -190,13 +190,13 @@ def _outside_fits(context: LeafletContext, pdf, outside: int) -> bool:
 
 def _back_fits(pdf) -> bool:
     """The back panel's details end above its small print (or its foot, in large print)."""
-    details = pdf.ends[0].get(BACK_DETAILS) if pdf.ends else None
+    end = pdf.end(BACK_DETAILS)
+    if end is None or end[0] != 0:
+        return False
     first_page = pdf.anchors[0] if pdf.anchors else {}
     below = first_page.get(SMALL_PRINT)
     limit = below[1] if below else first_page.get(BACK_PANEL_ID, (0, 0, 0, 0))[3]
-    if details is None or pdf.end(BACK_DETAILS)[0] != 0:
-        return False
-    return details[3] <= limit
+    return end[1][3] <= limit
 
 
 def _trifold_problem(context: LeafletContext, pdf, outside: int) -> str:
