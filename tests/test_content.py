@@ -8,9 +8,9 @@ from conftest import block_file
 from handouts.build import assemble_html
 from handouts.config import load_clinic
 from handouts.content import STANDARD_BLOCKS, ContentLibrary
-from handouts.errors import ContentError
+from handouts.errors import ConfigError, ContentError
 from handouts.markup import UnsafeImageError, markdown_to_html
-from handouts.templating import PLACEHOLDERS, fill_placeholders
+from handouts.templating import PLACEHOLDERS, fill_placeholders, placeholder_values
 
 
 def test_builtin_microneedling_has_every_standard_block_with_front_matter():
@@ -310,3 +310,36 @@ def test_builtin_blocks_name_title_and_publisher_of_every_source():
     for slug in library.slugs():
         for block in library.blocks(library.treatment(slug)):
             assert all(source.publisher for source in block.meta.sources), block.key
+
+
+def test_minimum_age_is_the_kits_setting_and_18_by_default(clinic_kit):
+    assert placeholder_values(load_clinic(clinic_kit()))["clinic"]["minimum_age"] == "18"
+    kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nminimum_age: 21\n"}, name="k21")
+    text, placeholders = fill_placeholders(
+        "Aged {{ clinic.minimum_age }} or over.", placeholder_values(load_clinic(kit)), "x.md"
+    )
+    assert markdown_to_html(text, placeholders=placeholders) == "<p>Aged 21 or over.</p>"
+    bad = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\nminimum_age: 12\n"}, name="k12")
+    with pytest.raises(ConfigError) as caught:
+        load_clinic(bad)
+    assert "minimum_age" in caught.value.message
+
+
+def test_more_information_is_one_or_two_sourced_pages(clinic_kit):
+    page = "{title: Microneedling, publisher: DermNet, url: 'https://dermnetnz.org/x'}"
+    kit = clinic_kit(
+        {
+            "content/microneedling/treatment.yaml": "title: M\nsummary: S\nblocks: [about]\n"
+            f"more_information: [{page}]\n"
+        }
+    )
+    treatment = ContentLibrary(kit).treatment("microneedling")
+    assert [str(page.url) for page in treatment.meta.more_information] == [
+        "https://dermnetnz.org/x"
+    ]
+    (kit / "content/microneedling/treatment.yaml").write_text(
+        f"title: M\nsummary: S\nblocks: [about]\nmore_information: [{page}, {page}, {page}]\n"
+    )
+    with pytest.raises(ContentError) as caught:
+        ContentLibrary(kit).treatment("microneedling")
+    assert "more_information" in caught.value.message

@@ -230,6 +230,8 @@ class Clinic(BaseModel):
     booking_url: WebAddress = None
     emergency: OptionalText = None
     """What to do out of hours, e.g. 'call NHS 111, or 999 in an emergency'."""
+    minimum_age: Annotated[int, Field(ge=16, le=25)] = 18
+    """The youngest age the clinic treats for cosmetic reasons (the law differs by country)."""
     logo: Path | None = None
     """SVG, PNG or JPEG logo, relative to clinic.yaml."""
     colors: Colours = Field(default=Colours(), validation_alias=AliasChoices("colors", "colours"))

@@ -127,3 +127,7 @@ class TreatmentMeta(BaseModel):
     blocks: Annotated[list[str], AfterValidator(_block_names)] = Field(min_length=1)
     video_url: WebAddress = None
     """A video about the treatment; its QR code replaces the booking one on the leaflet."""
+    more_information: Annotated[list[Source], BeforeValidator(_as_list)] = Field(
+        default=[], max_length=2
+    )
+    """One or two trusted patient pages (``{title, publisher, url}``) for "More information"."""

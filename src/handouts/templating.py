@@ -44,6 +44,7 @@ PLACEHOLDERS: dict[str, str] = {
     "clinic.booking_url": "the online booking page",
     "clinic.emergency": "what to do out of hours",
     "clinic.address": "the clinic's postal address",
+    "clinic.minimum_age": "the youngest age the clinic treats for cosmetic reasons (18)",
 }
 """The placeholders content blocks may use, and what each stands for."""
 
@@ -182,7 +183,8 @@ def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
     values: dict[str, dict[str, str | None]] = {}
     for dotted in PLACEHOLDERS:
         group, field = dotted.split(".")
-        values.setdefault(group, {})[field] = getattr(clinic, field)
+        value = getattr(clinic, field)
+        values.setdefault(group, {})[field] = None if value is None else str(value)
     return values
 
 
