@@ -121,6 +121,32 @@ def test_a_treatment_video_gets_the_qr_code(clinic_kit, tmp_path):
     assert "Watch a short video about this treatment videos.example/peel" in text(result.path)
 
 
+def test_more_information_pages_are_printed_short_and_linked(clinic_kit, tmp_path):
+    pages = (
+        "more_information:\n"
+        "  - {title: Fillers, publisher: NHS, url: 'https://www.nhs.uk/tests-and-treatments/"
+        "cosmetic-procedures/fillers/'}\n"
+        "  - {title: Risky, publisher: Nobody, url: 'javascript:alert(1)'}\n"
+    )
+    kit = clinic_kit(
+        {
+            "content/dermaplaning/treatment.yaml": "title: Dermaplaning\nsummary: S.\n"
+            "blocks: [about, aftercare]\n" + pages
+        }
+    )
+    result = build_handout(["dermaplaning"], kit, tmp_path / "more.pdf")
+    words = "".join(text(result.path).split())
+    assert "Moreinformation:NHS,nhs.uk/tests-and-treatments/cosmetic-procedures/fillers;" in words
+    assert words.count("Nobody,Risky") == 1  # not a web address: its title, never a link
+    links = [
+        str(annotation.get("/A", {}).get("/URI", ""))
+        for page in reader(result.path).pages
+        for annotation in (a.get_object() for a in page.get("/Annots", []))
+    ]
+    assert "https://www.nhs.uk/tests-and-treatments/cosmetic-procedures/fillers/" in links
+    assert not any(link.startswith("javascript") for link in links)
+
+
 def test_no_booking_page_no_qr_code(clinic_kit, tmp_path):
     result = build_handout(["dermaplaning"], clinic_kit(), tmp_path / "plain.pdf")
     assert qr_codes(result.path, result.pages - 1) == []

@@ -6,9 +6,10 @@ panel; kit templates get the same names (``LeafletContext``).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,9 @@ class RenderedTreatment:
     """Language of title and summary."""
     direction: str = "ltr"
     """``ltr`` or ``rtl``: the direction of the title's and summary's language."""
+    more_information: list[dict[str, str]] = field(default_factory=list)
+    """Trusted patient pages: ``publisher``, ``title``, ``url`` and ``short`` (the
+    address as printed: no ``https://`` or ``www.``)."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ def leaflet_context(
             blocks=[render_block(block, clinic) for block in blocks],
             language=treatment.language,
             direction=text_direction(treatment.language),
+            more_information=[_page(source) for source in treatment.meta.more_information],
         )
         for treatment, blocks in loaded
     ]
@@ -284,3 +289,12 @@ def leaflet_context(
         content_versions=_content_versions(treatments, labels, language),
         qr=_qr(loaded, clinic, labels),
     )
+
+
+def _page(source) -> dict[str, str]:
+    """A "More information" page as the leaflet prints it."""
+    url = str(source.url or "")
+    if not re.match(r"https?://[^\s/]", url):  # only web pages become links
+        url = ""
+    short = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+    return {"publisher": source.publisher or "", "title": source.title, "url": url, "short": short}

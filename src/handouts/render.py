@@ -16,6 +16,7 @@ from weasyprint.urls import FatalURLFetchingError
 from .errors import RenderError
 from .fetcher import KitURLFetcher
 from .paths import builtin_dir, file_url_path, fingerprint
+from .pdf_finishing import finish_pdf
 
 Box = tuple[float, float, float, float]
 
@@ -167,7 +168,7 @@ def render_pdf(
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
     anchors = tuple(dict(page.anchors) for page in document.pages)
     ends = tuple(content_ends(page._page_box) for page in document.pages)
-    return RenderedPDF(pdf, len(document.pages), anchors, ends)
+    return RenderedPDF(finish_pdf(pdf), len(document.pages), anchors, ends)
 
 
 def content_ends(page_box) -> dict[str, Box]:
