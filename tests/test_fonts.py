@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from datetime import date, time
 from io import BytesIO
 
 import pytest
 from conftest import block_file
 from pdfcheck import fonts, reader
+from weasyprint.text.fonts import FontConfiguration
 
 from handouts import assemble_html, build_handout
+from handouts.appointments import Appointment
 from handouts.config import BUNDLED_FONTS, ConfigError, ConfigWarning, load_clinic
-from handouts.paths import builtin_dir, kit_fingerprint
+from handouts.errors import ContentError
+from handouts.paths import builtin_dir, display_path, kit_fingerprint
 
 BUNDLED = builtin_dir("styles") / "fonts"
 FAMILY_FILES = {
@@ -198,3 +202,31 @@ def test_each_file_of_the_family_counts_in_the_kit_fingerprint(clinic_kit):
     bold = kit / "fonts" / "Harbour-Bold.ttf"
     bold.write_bytes(bold.read_bytes() + b"\0")
     assert kit_fingerprint(kit) != before
+
+
+def test_a_letter_no_bundled_font_draws_names_the_file_and_line(clinic_kit, tmp_path):
+    kit = clinic_kit({"content/microneedling/about.md": block_file("Fine.\n\nA \U00013000 sign.")})
+    with pytest.raises(ContentError) as caught:
+        build_handout(["microneedling"], kit, tmp_path / "x.pdf")
+    assert caught.value.message == (
+        f"{display_path(kit / 'content/microneedling/about.md')}: line 12: no bundled font can "
+        "print \U00013000; write it with other letters, or leave it out"
+    )
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_fonts_kept_between_leaflets_that_lose_a_font_are_made_again(tmp_path):
+    """A letter drawn as an empty box is never printed: the render is made again, fresh."""
+    import handouts.render as render
+
+    name = Appointment("王小明", date=date(2026, 12, 3), time=time(10, 30))
+    build_handout(["microneedling"], output=tmp_path / "first.pdf")
+    # The kept fonts lose the bundled faces: a font configuration that never read
+    # fonts.css, with the stylesheets that did (as if its folder had gone).
+    for kept in render._per_thread.resources.values():
+        kept.font_config = FontConfiguration()
+    result = build_handout(["microneedling"], output=tmp_path / "again.pdf", appointment=name)
+    words = "".join(reader(result.path).pages[0].extract_text().split())
+    assert "王小明" in words
+    drawn_with = {name.split("+")[-1].replace("-", "") for name in fonts(result.path)}
+    assert "NotoSansSCBold" in drawn_with, drawn_with  # the name is in bold

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from babel import Locale
 from babel.dates import format_date
@@ -22,6 +23,7 @@ from .choices import LAYOUT_INFO, Layout, Paper
 from .config import Clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsWarning
+from .glyphs import missing_characters
 from .inputs import check_paper, parse_language
 from .labels import fill, load_labels
 from .markup import UnsafeMarkup, markdown_to_html
@@ -72,8 +74,8 @@ class RenderedTreatment:
     direction: str = "ltr"
     """``ltr`` or ``rtl``: the direction of the title's and summary's language."""
     more_information: list[dict[str, str]] = field(default_factory=list)
-    """Trusted patient pages: ``publisher``, ``title``, ``url`` and ``short`` (the
-    address as printed: no ``https://`` or ``www.``)."""
+    """Trusted patient pages: ``publisher``, ``title``, ``url`` (empty unless a web
+    address) and ``site`` (its host as printed, without ``www.``)."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,15 @@ def render_block(block: Block, clinic: Clinic, direction: str | None = None) -> 
     """
     direction = direction or text_direction(block.language)
     source = display_path(block.path)
+    missing = missing_characters(block.body, clinic.font_path)
+    if missing:
+        line = block.body_first_line + block.body[: block.body.index(missing[0])].count("\n")
+        raise ContentError(
+            f"{source}: line {line}: no bundled font can print {' '.join(missing[:5])}; "
+            "write it with other letters, or leave it out"
+        )
     text, placeholders = fill_placeholders(
-        block.body, placeholder_values(clinic), source, block.body_first_line
+        block.body, placeholder_values(clinic, block.language), source, block.body_first_line
     )
     try:
         html = markdown_to_html(
@@ -292,9 +301,10 @@ def leaflet_context(
 
 
 def _page(source) -> dict[str, str]:
-    """A "More information" page as the leaflet prints it."""
+    """A "More information" page as the leaflet prints it: its site, e.g. ``nhs.uk``."""
     url = str(source.url or "")
     if not re.match(r"https?://[^\s/]", url):  # only web pages become links
         url = ""
-    short = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-    return {"publisher": source.publisher or "", "title": source.title, "url": url, "short": short}
+    site = urlsplit(url).hostname or ""
+    site = site.removeprefix("www.")
+    return {"publisher": source.publisher or "", "title": source.title, "url": url, "site": site}

@@ -40,7 +40,7 @@ def missing_characters(text: str, extra_font: Path | None = None) -> list[str]:
     drawable = frozenset().union(*(_characters(path) for path in fonts))
     missing = []
     for character in text:
-        invisible = unicodedata.category(character) in ("Zs", "Cf", "Mn")
+        invisible = unicodedata.category(character) in ("Zs", "Cf", "Mn", "Cc")
         if ord(character) not in drawable and not invisible and character not in missing:
             missing.append(character)
     return missing

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ from .paths import builtin_dir, file_url_path, fingerprint
 from .pdf_finishing import finish_pdf
 
 Box = tuple[float, float, float, float]
+BLANK_CATEGORIES = ("Zs", "Zl", "Zp", "Cc", "Cf")
+"""Characters that print as blank space whichever font draws them."""
 
 RENDER_OPTIONS: dict[str, object] = {
     "pdf_variant": "pdf/ua-1",  # tagged, with language and title: read aloud in order
@@ -63,11 +67,19 @@ class _ProblemLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.problems: list[str] = []
+        self.not_drawn: list[str] = []
+        """Letters drawn as an empty box (.notdef), as '"x" (U+0078)'."""
         self._explained = True
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if record.levelno >= logging.ERROR or message.startswith("Font-face"):
+        if message.startswith(".notdef glyph rendered"):
+            letter = message.rpartition(": ")[2]
+            code = re.search(r"U\+([0-9A-F]+)", letter)
+            blank = code and unicodedata.category(chr(int(code[1], 16))) in BLANK_CATEGORIES
+            if not blank and letter not in self.not_drawn:  # a space is drawn blank anyway
+                self.not_drawn.append(letter)
+        elif record.levelno >= logging.ERROR or message.startswith("Font-face"):
             self.problems.append(message.rstrip(": "))
             self._explained = False
         elif record.exc_info and record.exc_info[1] and not self._explained:
@@ -87,6 +99,7 @@ class _Resources:
         self.font_config = FontConfiguration()
         self.stylesheets: dict[tuple[str, int, int], weasyprint.CSS] = {}
         self.images: dict = {}
+        self.renders = 0
 
     def stylesheet(self, url: str) -> weasyprint.CSS:
         """The parsed stylesheet at ``url``, parsed again only when the file changes."""
@@ -136,8 +149,35 @@ def render_pdf(
     linked from ``html`` are parsed once per process and reused (a link a kit template
     writes differently is simply loaded by WeasyPrint as usual). Links that would
     embed a file as a PDF attachment are dropped before the PDF is written.
+
+    A letter drawn as an empty box fails the render: names and clinic details are
+    checked against the bundled fonts beforehand, so a box means the fonts kept for
+    this kit were lost. They are dropped and the leaflet rendered once more with fresh
+    ones; only a box that comes back is an error.
     """
     resources = _resources(tuple(roots))
+    try:
+        return _render(html, base_url, resources, stylesheets)
+    except _LetterNotDrawn as error:
+        _forget_resources()
+        if error.fresh:
+            raise RenderError(str(error)) from None
+    try:
+        return _render(html, base_url, _resources(tuple(roots)), stylesheets)
+    except _LetterNotDrawn as error:
+        _forget_resources()
+        raise RenderError(str(error)) from None
+
+
+class _LetterNotDrawn(Exception):
+    def __init__(self, message: str, fresh: bool) -> None:
+        super().__init__(message)
+        self.fresh = fresh
+
+
+def _render(html: str, base_url: Path, resources: _Resources, stylesheets) -> RenderedPDF:
+    fresh = resources.renders == 0
+    resources.renders += 1
     problems = _ProblemLog()
     logger = logging.getLogger("weasyprint")
     level = logger.level
@@ -166,6 +206,13 @@ def render_pdf(
     if problems.problems:
         _forget_resources()  # never keep a stylesheet whose loading went wrong
         raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
+    if problems.not_drawn:
+        letters = ", ".join(problems.not_drawn[:5])
+        raise _LetterNotDrawn(
+            f"cannot build the leaflet: no font draws {letters}; use the bundled fonts "
+            "(see 'The leaflet's font' in the README) or a kit font that has these letters",
+            fresh,
+        )
     anchors = tuple(dict(page.anchors) for page in document.pages)
     ends = tuple(content_ends(page._page_box) for page in document.pages)
     return RenderedPDF(finish_pdf(pdf), len(document.pages), anchors, ends)

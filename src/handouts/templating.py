@@ -178,12 +178,23 @@ def _where_in_template(error: Exception, name: str) -> str:
     return f"template {name!r}"
 
 
-def placeholder_values(clinic: Clinic) -> dict[str, dict[str, str | None]]:
-    """Values behind :data:`PLACEHOLDERS` for ``clinic``."""
+OUT_OF_HOURS = {
+    "en": "get urgent medical advice",
+    "es": "busque atención médica urgente",
+    "ar": "اطلبوا المشورة الطبية العاجلة",
+}
+"""What ``{{ clinic.emergency }}`` says in a section when clinic.yaml gives no ``emergency``:
+safe advice for any country, so the built-in sections work for every kit."""
+
+
+def placeholder_values(clinic: Clinic, language: str = "en") -> dict[str, dict[str, str | None]]:
+    """Values behind :data:`PLACEHOLDERS` for ``clinic``, for a section in ``language``."""
     values: dict[str, dict[str, str | None]] = {}
     for dotted in PLACEHOLDERS:
         group, field = dotted.split(".")
         value = getattr(clinic, field)
+        if value is None and field == "emergency":
+            value = OUT_OF_HOURS.get(language.split("-")[0], OUT_OF_HOURS["en"])
         values.setdefault(group, {})[field] = None if value is None else str(value)
     return values
 
