@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pdfplumber
 import pytest
@@ -11,21 +12,35 @@ from conftest import block_file
 from handouts import assemble_html, build_handout, load_clinic
 from handouts.content import ContentLibrary
 from handouts.context import TranslationWarning, leaflet_context, render_block
+from handouts.paths import DEMO_CLINIC_DIR
 
-# The built-in microneedling leaflet has Arabic title, aftercare and risks; the other
-# sections fall back to English.
+# The built-in microneedling leaflet is Arabic throughout. A kit's own English sections win
+# over a built-in translation, so in this kit's Arabic leaflet they fall back to English
+# while aftercare and risks stay Arabic.
 ENGLISH_FALLBACKS = ["about", "what-to-expect", "benefits", "before", "alternatives"]
 ARABIC = ["aftercare", "risks"]
 SECTION = re.compile(r'<section class="block block-([a-z-]+)[^"]*" id="[^"]+"([^>]*)>')
 
 
-def arabic_context():
+@pytest.fixture(scope="module")
+def partly_arabic(tmp_path_factory):
+    """The demo clinic with its own English copies of five microneedling sections."""
+    kit = tmp_path_factory.mktemp("partly-arabic") / "kit"
+    shutil.copytree(DEMO_CLINIC_DIR, kit)
+    builtin = ContentLibrary(None).treatment("microneedling").path
+    (kit / "content" / "microneedling").mkdir(parents=True, exist_ok=True)
+    for name in ENGLISH_FALLBACKS:
+        shutil.copy(builtin / f"{name}.md", kit / "content" / "microneedling" / f"{name}.md")
+    return load_clinic(kit)
+
+
+def arabic_context(clinic):
     with pytest.warns(TranslationWarning):
-        return leaflet_context(["microneedling"], load_clinic(), language="ar")
+        return leaflet_context(["microneedling"], clinic, language="ar")
 
 
-def test_an_english_fallback_section_keeps_its_language_and_direction():
-    context = arabic_context()
+def test_an_english_fallback_section_keeps_its_language_and_direction(partly_arabic):
+    context = arabic_context(partly_arabic)
     assert (context.language, context.direction) == ("ar", "rtl")
     (treatment,) = context.treatments
     assert (treatment.language, treatment.direction) == ("ar", "rtl")
@@ -53,9 +68,9 @@ def test_an_untranslated_title_keeps_its_language_and_direction_beside_arabic_se
     assert [(block.language, block.direction) for block in treatment.blocks] == [("ar", "rtl")]
 
 
-def test_a_block_renders_in_its_own_languages_direction_unless_told():
-    clinic = load_clinic()
-    library = ContentLibrary(None)
+def test_a_block_renders_in_its_own_languages_direction_unless_told(partly_arabic):
+    clinic = partly_arabic
+    library = ContentLibrary(clinic.kit_dir)
     treatment = library.treatment("microneedling", "ar")
     blocks = {block.name: block for block in library.blocks(treatment, "ar")}
     assert render_block(blocks["risks"], clinic).direction == "rtl"
@@ -63,9 +78,9 @@ def test_a_block_renders_in_its_own_languages_direction_unless_told():
     assert render_block(blocks["about"], clinic, "rtl").direction == "rtl"
 
 
-def test_the_assembled_html_tags_english_sections_lang_en_dir_ltr():
+def test_the_assembled_html_tags_english_sections_lang_en_dir_ltr(partly_arabic):
     with pytest.warns(TranslationWarning):
-        html = assemble_html(["microneedling"], load_clinic(), language="ar").html
+        html = assemble_html(["microneedling"], partly_arabic, language="ar").html
     assert '<html lang="ar" dir="rtl">' in html
     attributes = dict(SECTION.findall(html))
     for name in ENGLISH_FALLBACKS:
@@ -74,9 +89,13 @@ def test_the_assembled_html_tags_english_sections_lang_en_dir_ltr():
         assert "lang=" not in attributes[name] and "dir=" not in attributes[name]
 
 
-def test_english_fallback_text_reads_left_to_right_in_an_arabic_language_pdf(tmp_path):
+def test_english_fallback_text_reads_left_to_right_in_an_arabic_language_pdf(
+    partly_arabic, tmp_path
+):
     with pytest.warns(TranslationWarning):
-        result = build_handout(["microneedling"], output=tmp_path / "ar.pdf", language="ar")
+        result = build_handout(
+            ["microneedling"], partly_arabic.kit_dir, tmp_path / "ar.pdf", language="ar"
+        )
     with pdfplumber.open(result.path) as pdf:
         lines = [line for page in pdf.pages for line in page.extract_text().splitlines()]
     # Laid out right to left, an English sentence's full stop or question mark lands at the
