@@ -272,4 +272,4 @@ def test_history_records_the_layout(clinic_kit, tmp_path):
     records = leaflet_history(load_clinic(kit))
     assert [record.layout for record in records] == ["leaflet, large print", "card"]
     listing = CliRunner().invoke(cli, ["history", "--clinic", str(kit)]).output
-    assert "microneedling [en-GB, v1.1, card]" in listing
+    assert "microneedling [en-GB, v1.1/1.2, card]" in listing

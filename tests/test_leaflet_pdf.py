@@ -58,7 +58,8 @@ def test_demo_leaflet_text_has_every_section_and_the_clinic(demo_leaflet):
         "020 7946 0321",
         "When to call us",
         "call NHS 111 for advice, or 999 in an emergency",
-        "Call us on 020 7946 0321 if you have",
+        "Call us today on 020 7946 0321 if you have",
+        "Get emergency care now.",
     ):
         assert expected in content
 
@@ -70,7 +71,7 @@ def test_every_page_has_the_complete_footer(demo_leaflet):
         footer = " ".join(page.extract_text().split())
         assert f"Page {number} of {len(pages)}" in footer
         assert "Northbank Skin Clinic · 020 7946 0321" in footer
-        assert "Microneedling: content version 1.0 to 1.1, reviewed 2 November 2026" in footer
+        assert "Microneedling: content version 1.0 to 1.2, reviewed 1 December 2026" in footer
         assert "This leaflet is general information." in footer
     assert text(result.path).count("Northbank Skin Clinic is a fictional demo clinic.") == 1
 
