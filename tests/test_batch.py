@@ -73,7 +73,8 @@ def test_bad_rows_are_reported_with_row_number_and_reason(tmp_path):
     assert reasons[5] == "date: '03/12/2026' is not a date; use YYYY-MM-DD, e.g. 2026-03-14"
     assert reasons[6] == "time: 'half ten' is not a time; use HH:MM (24-hour), e.g. 14:30"
     assert reasons[7].startswith(
-        "treatment: unknown treatment 'botox'; available: anti-wrinkle-injections"
+        "treatment: unknown treatment 'botox'; available: acne-prescription-skincare, "
+        "anti-wrinkle-injections"
     )
     assert reasons[8] == "email: 'not-an-email' is not an email address"
     assert reasons[9].startswith("language: 'xx' is not a language code")
@@ -151,7 +152,7 @@ def test_history_records_every_leaflet_and_filters_by_patient(tmp_path, in_tmp, 
     result = CliRunner().invoke(cli, ["history", "--patient", "AMIRA", "--json"])
     assert [row["patient"] for row in json.loads(result.output)] == ["Amira Haddad"]
     listing = CliRunner().invoke(cli, ["history", "--patient", "Bo Chan"]).output
-    assert "build  chemical-peel [en-GB, v1.0/1.1]  Bo Chan" in listing
+    assert "build  chemical-peel [en-GB, v1.0/1.1/1.2]  Bo Chan" in listing
 
 
 def test_history_for_a_kit_lives_in_the_kit(clinic_kit, tmp_path):
