@@ -255,7 +255,7 @@ def test_history_page_is_readable_when_empty_and_filtered(client):
 def test_api_lists_treatments(client):
     response = client.get("/api/treatments")
     entries = {entry["name"]: entry for entry in response.get_json()}
-    assert response.status_code == 200 and len(entries) == 10
+    assert response.status_code == 200 and len(entries) == 20
     assert entries["microneedling"]["languages"] == ["en", "ar", "es"]
     assert entries["microneedling"]["title"] == "Microneedling"
 
@@ -465,7 +465,7 @@ def test_with_a_token_pages_ask_to_sign_in_and_the_api_to_authenticate(locked):
     wrong = locked.get("/api/treatments", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     right = locked.get("/api/treatments", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert right.status_code == 200 and len(right.get_json()) == 10
+    assert right.status_code == 200 and len(right.get_json()) == 20
     assert locked.get("/brand.css").status_code == 200  # the sign-in page must look right
 
 
