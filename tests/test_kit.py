@@ -20,7 +20,7 @@ from handouts.errors import HandoutsError
 from handouts.paths import builtin_dir
 from handouts.scaffold import init_kit
 
-TODAY = date(2026, 11, 22)
+TODAY = date(2026, 12, 1)
 SAMPLE_MARK = "Sample text: not yet reviewed by your clinic"
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQ"
@@ -139,7 +139,7 @@ def test_past_review_date_fails_check(clinic_kit, in_tmp):
     kit = clinic_kit(
         {
             "content/microneedling/risks.md": dated_block(
-                "Call us.", review_due=date(2026, 11, 1), version="1.1"
+                "Call us.", review_due=date(2026, 11, 1), version="1.2"
             )
         },
         base="demo",
@@ -157,14 +157,14 @@ def test_review_due_soon_is_a_warning(clinic_kit):
     kit = clinic_kit(
         {
             "content/microneedling/risks.md": dated_block(
-                "Call us.", review_due=TODAY + timedelta(days=30), version="1.1"
+                "Call us.", review_due=TODAY + timedelta(days=30), version="1.2"
             )
         },
         base="demo",
     )
     report = check_kit(kit, today=TODAY)
     assert [(f.severity, f.problem) for f in report.findings] == [
-        ("warning", "review due on 2026-12-22 (in 30 days)")
+        ("warning", "review due on 2026-12-31 (in 30 days)")
     ]
     assert report.findings[0].file.endswith("content/microneedling/risks.md")
     assert (report.exit_code(), report.exit_code(strict=True)) == (0, 1)
@@ -172,11 +172,11 @@ def test_review_due_soon_is_a_warning(clinic_kit):
 
 def test_new_version_needs_approval_again(clinic_kit):
     kit = clinic_kit(
-        {"content/microneedling/risks.md": block_file("Call us.", version="1.2")}, base="demo"
+        {"content/microneedling/risks.md": block_file("Call us.", version="1.3")}, base="demo"
     )
     report = check_kit(kit, today=TODAY)
     assert [f.problem for f in report.findings] == [
-        "you approved version 1.1, the text is now version 1.2: review it, then update approved "
+        "you approved version 1.2, the text is now version 1.3: review it, then update approved "
         "in clinic.yaml"
     ]
 
@@ -224,7 +224,7 @@ def test_check_scores_a_short_version_like_the_full_text(clinic_kit):
                 f"{easy}\n\n<!-- short -->\n\n{hard}\n", version="1.1"
             ),
             "content/microneedling/risks.md": block_file(
-                f"{easy}\n\n<!-- short -->\n\nCall us if it hurts.\n", version="1.1"
+                f"{easy}\n\n<!-- short -->\n\nCall us if it hurts.\n", version="1.2"
             ),
         },
         base="demo",
@@ -316,7 +316,7 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
     )
     found = {(f.subject, f.severity): f.problem for f in check_kit(kit, today=TODAY).findings}
     assert found[("microneedling/risks (es)", "warning")] == (
-        "translates version 0.9, but the English text is version 1.1: update the translation, "
+        "translates version 0.9, but the English text is version 1.2: update the translation, "
         "then its version"
     )
     assert "unknown placeholder {{ clinic.fax }}" in found[("microneedling/about (es)", "error")]
@@ -325,8 +325,8 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
 def test_misspelt_approval_and_future_review_date(clinic_kit):
     kit = clinic_kit(
         {
-            "content/microneedling/risks.md": block_file("Call us.", version="1.1").replace(
-                "reviewed: 2026-10-01", "reviewed: 2026-12-01"
+            "content/microneedling/risks.md": block_file("Call us.", version="1.2").replace(
+                "reviewed: 2026-10-01", "reviewed: 2026-12-02"
             )
         },
         base="demo",
@@ -337,7 +337,7 @@ def test_misspelt_approval_and_future_review_date(clinic_kit):
     assert found == [
         (
             "microneedling/risks",
-            "reviewed date 2026-12-01 is in the future; use the day the text was reviewed",
+            "reviewed date 2026-12-02 is in the future; use the day the text was reviewed",
         ),
         (
             "clinic.yaml",
@@ -396,9 +396,9 @@ def test_single_brace_placeholders_are_a_warning(clinic_kit, in_tmp):
     )
     kit = clinic_kit(
         {
-            "content/microneedling/risks.md": block_file(body, version="1.1"),
+            "content/microneedling/risks.md": block_file(body, version="1.2"),
             "content/microneedling/risks.es.md": block_file(
-                "Llame al {clinic.phone}}.", "T", "1.1"
+                "Llame al {clinic.phone}}.", "T", "1.2"
             ),
         },
         base="demo",
