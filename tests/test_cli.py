@@ -137,7 +137,7 @@ def test_unknown_placeholder_is_one_line_naming_file_and_line(clinic_kit, in_tmp
         "Error: kit/content/microneedling/risks.md: line 12: unknown placeholder "
         "{{ clinic.fax }}; use one of {{ clinic.name }}, {{ clinic.phone }}, {{ clinic.email }}, "
         "{{ clinic.website }}, {{ clinic.booking_url }}, {{ clinic.emergency }}, "
-        "{{ clinic.address }}\n"
+        "{{ clinic.address }}, {{ clinic.minimum_age }}\n"
     )
 
 

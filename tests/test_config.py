@@ -15,7 +15,7 @@ def test_demo_clinic_is_the_default_and_marked_as_an_example():
     assert clinic.name == "Northbank Skin Clinic"
     assert "fictional" in clinic.disclaimer
     assert clinic.logo_path == DEMO_CLINIC_DIR / "logo.svg"
-    assert clinic.approved["microneedling/risks"] == "1.1"
+    assert clinic.approved["microneedling/risks"] == "1.2"
 
 
 def test_minimal_kit_gets_defaults(clinic_kit):
