@@ -155,18 +155,13 @@ def render_pdf(
     this kit were lost. They are dropped and the leaflet rendered once more with fresh
     ones; only a box that comes back is an error.
     """
-    resources = _resources(tuple(roots))
-    try:
-        return _render(html, base_url, resources, stylesheets)
-    except _LetterNotDrawn as error:
-        _forget_resources()
-        if error.fresh:
-            raise RenderError(str(error)) from None
-    try:
-        return _render(html, base_url, _resources(tuple(roots)), stylesheets)
-    except _LetterNotDrawn as error:
-        _forget_resources()
-        raise RenderError(str(error)) from None
+    while True:
+        try:
+            return _render(html, base_url, _resources(tuple(roots)), stylesheets)
+        except _LetterNotDrawn as error:
+            _forget_resources()
+            if error.fresh:  # fresh fonts drew a box too: the letter truly has no font
+                raise RenderError(str(error)) from None
 
 
 class _LetterNotDrawn(Exception):
