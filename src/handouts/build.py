@@ -146,7 +146,8 @@ def render_handout(handout: Handout, clinic: Clinic, fit: str | None = None):
 
 def fitted_render(render_with: Callable[[str], object]):
     """The leaflet's PDF and its fit: the loosest of ``FITS`` unless that leaves a nearly
-    empty last page, then the first tighter one that saves a page.
+    empty last page, then the first tighter one that saves a page; failing that, the last
+    resort (``LAST_RESORTS``) that fills the last page, or else the one that fills it most.
 
     ``render_with(fit)`` renders the leaflet with a fit. A personal copy's full render and
     the slotted leaflet it is stamped on both choose here, from the same page content, so
@@ -159,11 +160,16 @@ def fitted_render(render_with: Callable[[str], object]):
         candidate = render_with(tighter)
         if candidate.pages < pdf.pages:
             return candidate, tighter
+    fallback = (pdf, FITS[0])
     for fit in LAST_RESORTS:
         apart = render_with(fit)
-        if apart.pages == pdf.pages and not nearly_empty_last_page(apart):
+        if apart.pages != pdf.pages:
+            continue
+        if not nearly_empty_last_page(apart):
             return apart, fit
-    return pdf, FITS[0]
+        if (last_page_fill(apart) or 0) > (last_page_fill(fallback[0]) or 0):
+            fallback = (apart, fit)
+    return fallback
 
 
 def with_fit(html: str, fit: str) -> str:
@@ -185,16 +191,25 @@ def nearly_empty_last_page(pdf) -> bool:
 
     A kit template without ``#leaflet-text`` is left as it is.
     """
-    if pdf.pages < 2 or len(pdf.ends) < pdf.pages:
+    fill = last_page_fill(pdf)
+    if fill is None:
         return False
     last = pdf.pages - 1
-    end = pdf.ends[last].get(LEAFLET_TEXT)
-    page_height = _page_height(pdf)
-    if end is None or page_height is None:
-        return False
     text, closing = pdf.anchors[last].get(LEAFLET_TEXT), pdf.anchors[last].get(LEAFLET_CLOSING)
     closing_only = text is not None and closing is not None and closing[1] - text[1] < 16
-    return closing_only or end[3] < ORPHAN_SHARE * page_height
+    return closing_only or fill < ORPHAN_SHARE
+
+
+def last_page_fill(pdf) -> float | None:
+    """Where the leaflet's words end on its last page, as a share of the page's height
+    (None for a one-page leaflet or a kit template without ``#leaflet-text``)."""
+    if pdf.pages < 2 or len(pdf.ends) < pdf.pages:
+        return None
+    end = pdf.ends[pdf.pages - 1].get(LEAFLET_TEXT)
+    page_height = _page_height(pdf)
+    if end is None or page_height is None:
+        return None
+    return end[3] / page_height
 
 
 def _page_height(pdf) -> float | None:
