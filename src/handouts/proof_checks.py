@@ -1,7 +1,8 @@
 """What ``handouts proof`` looks for in a made leaflet, measured from its PDF alone.
 
-Each check reads the PDF as a printer would get it (pdfplumber's characters, graphics and
-their boxes), so it holds whatever templates, styles or kit CSS made the page:
+Each check reads the PDF as a printer would get it (its letters, graphics and their boxes,
+read by PDFium: ``pdf_reading``), so it holds whatever templates, styles or kit CSS made
+the page:
 
 - orphan pages: a page (of two or more) holding only the disclaimer, only the QR box, or
   text that reaches less than a fifth of the way down its text area;
@@ -16,11 +17,11 @@ their boxes), so it holds whatever templates, styles or kit CSS made the page:
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+from .pdf_reading import Mark, PageMarks, read_pages
 from .proof_details import INVISIBLE, detail_problems
 
 BODY_MIN_PT = 12.0
@@ -110,34 +111,26 @@ def _only_small_print(lines: list[Line], details: ClinicDetails) -> bool:
 
 def pdf_problems(pdf: bytes, details: ClinicDetails, large_print: bool) -> list[str]:
     """Every problem found in the leaflet ``pdf``, one short phrase each."""
-    import pdfplumber
-
-    with pdfplumber.open(io.BytesIO(pdf)) as document:
-        pages = list(document.pages)
-        lines = [page_lines(page) for page in pages]
-        running = running_lines(lines)
-        body = [[line for line in page if _key(line) not in running] for page in lines]
-        problems = outside_problems(pages)
-        problems += orphan_problems(pages, body, running, details)
-        problems += detail_problems(lines, details)
-        problems += size_problems(body, large_print)
+    pages = read_pages(pdf)
+    lines = [char_lines(page.chars) for page in pages]
+    running = running_lines(lines)
+    body = [[line for line in page if _key(line) not in running] for page in lines]
+    problems = outside_problems(pages)
+    problems += orphan_problems(pages, body, running, details)
+    problems += detail_problems(lines, details)
+    problems += size_problems(body, large_print)
     return problems
 
 
-def page_lines(page) -> list[Line]:
-    """The page's lines of text in drawing order (so columns and panels stay apart)."""
-    return char_lines(page.chars)
-
-
-def char_lines(chars: list[dict]) -> list[Line]:
+def char_lines(chars: list[Mark]) -> list[Line]:
     """Characters (in drawing order) as lines: a new line where the baseline moves."""
     lines: list[Line] = []
     current: list[dict] = []
     for char in chars:
         if current:
             last = current[-1]
-            size = max(char["size"], last["size"])
-            if abs(char["bottom"] - last["bottom"]) > 0.5 * size or char["x0"] < last["x0"] - 1:
+            size = max(char.size, last.size)
+            if abs(char.bottom - last.bottom) > 0.5 * size or char.x0 < last.x0 - 1:
                 lines.append(_line(current))
                 current = []
         current.append(char)
@@ -146,12 +139,12 @@ def char_lines(chars: list[dict]) -> list[Line]:
     return [line for line in lines if line.text.strip()]
 
 
-def _line(chars: list[dict]) -> Line:
-    sizes = Counter(round(char["size"], 1) for char in chars if char["text"].strip())
+def _line(chars: list[Mark]) -> Line:
+    sizes = Counter(round(char.size, 1) for char in chars if char.text.strip())
     return Line(
-        text="".join(char["text"] for char in chars),
-        top=min(char["top"] for char in chars),
-        bottom=max(char["bottom"] for char in chars),
+        text="".join(char.text for char in chars),
+        top=min(char.top for char in chars),
+        bottom=max(char.bottom for char in chars),
         size=sizes.most_common(1)[0][0] if sizes else 0.0,
     )
 
@@ -171,49 +164,33 @@ def running_lines(lines: list[list[Line]]) -> set[tuple[int, str]]:
     return shared
 
 
-def outside_problems(pages) -> list[str]:
+def outside_problems(pages: list[PageMarks]) -> list[str]:
     """Letters, pictures and graphics drawn (even partly) outside each page's trim box."""
     problems = []
     for page in pages:
-        trim = _trim_box(page)
-        outside = [
-            item
-            for kind in ("chars", "images", "rects", "lines", "curves")
-            for item in getattr(page, kind)
-            if _outside(item, trim)
-        ]
+        drawn = page.chars + page.images + page.paths
+        outside = [item for item in drawn if _outside(item, page.trim)]
         if outside:
-            lines = char_lines([item for item in outside if "text" in item])
+            lines = char_lines([item for item in outside if item.text])
             words = " ".join(lines[0].text.split()) if lines else ""
             what = f"text {_shown(words)}" if words else f"{len(outside)} graphic element(s)"
             problems.append(f"page {page.page_number}: {what} drawn outside the page's trim box")
     return problems
 
 
-def _trim_box(page) -> tuple[float, float, float, float]:
-    """The trim box in pdfplumber's top-left coordinates (the media box when none is set)."""
-    from pdfplumber.utils.pdfinternals import resolve_all
-
-    media = [float(value) for value in resolve_all(page.page_obj.attrs["MediaBox"])]
-    box = page.page_obj.attrs.get("TrimBox") or page.page_obj.attrs.get("CropBox")
-    trim = [float(value) for value in resolve_all(box)] if box else media
-    x0, y0, x1, y1 = trim
-    return x0 - media[0], media[3] - y1, x1 - media[0], media[3] - y0
-
-
-def _outside(item: dict, trim: tuple[float, float, float, float]) -> bool:
+def _outside(item: Mark, trim: tuple[float, float, float, float]) -> bool:
     left, top, right, bottom = trim
-    if item.get("text", "x").isspace():
+    if item.text.isspace():
         return False
     return (
-        item["x0"] < left - TRIM_TOLERANCE_PT
-        or item["x1"] > right + TRIM_TOLERANCE_PT
-        or item["top"] < top - TRIM_TOLERANCE_PT
-        or item["bottom"] > bottom + TRIM_TOLERANCE_PT
+        item.x0 < left - TRIM_TOLERANCE_PT
+        or item.x1 > right + TRIM_TOLERANCE_PT
+        or item.top < top - TRIM_TOLERANCE_PT
+        or item.bottom > bottom + TRIM_TOLERANCE_PT
     )
 
 
-def orphan_problems(pages, body: list[list[Line]], running: set, details: ClinicDetails) -> list:
+def orphan_problems(pages: list[PageMarks], body: list[list[Line]], running: set, details: ClinicDetails) -> list:
     """Pages that hold only the disclaimer, only the QR box, or little of their text area."""
     if len(pages) < 2:
         return []
@@ -234,9 +211,7 @@ def orphan_problems(pages, body: list[list[Line]], running: set, details: Clinic
             problems.append(f"orphan page: {where} holds only the QR box")
             continue
         bottom = max((line.bottom for line in lines), default=area_top)
-        graphics = [
-            item["bottom"] for item in page.images + page.curves if item["top"] < area_bottom
-        ]
+        graphics = [item.bottom for item in page.images + page.curves if item.top < area_bottom]
         bottom = max([bottom, *graphics])
         fill = (bottom - area_top) / max(area_bottom - area_top, 1)
         if fill < ORPHAN_FILL:
@@ -247,17 +222,17 @@ def orphan_problems(pages, body: list[list[Line]], running: set, details: Clinic
     return problems
 
 
-def _only_qr_box(page, lines: list[Line]) -> bool:
+def _only_qr_box(page: PageMarks, lines: list[Line]) -> bool:
     """The page's text is only the QR box's caption and address, beside its drawn code."""
     modules = [
         item
-        for item in page.lines + page.rects + page.curves
-        if item["x1"] - item["x0"] <= QR_MODULE_PT and item["bottom"] - item["top"] <= QR_MODULE_PT
+        for item in page.paths
+        if item.x1 - item.x0 <= QR_MODULE_PT and item.bottom - item.top <= QR_MODULE_PT
     ]
     if len(lines) > 3 or len(modules) < 20:
         return False
-    top = min(item["top"] for item in modules) - 2
-    bottom = max(item["bottom"] for item in modules) + 2
+    top = min(item.top for item in modules) - 2
+    bottom = max(item.bottom for item in modules) + 2
     return all(line.bottom > top and line.top < bottom for line in lines)
 
 

@@ -31,14 +31,20 @@ BACK_PANEL_ID = "back-panel"
 def render_small_layout(context: LeafletContext, clinic: Clinic):
     """The card or tri-fold of ``context`` as a ``RenderedPDF`` that fits its sheet."""
     shorter = _shortening_steps(context)
+    shortest = replace(context, treatments=shorter[-1] or context.treatments)
+    _refuse_if_sheet_too_small(context, shortest, clinic)
     problem = ""
     for step in shorter:
         attempt = replace(context, treatments=step) if step is not None else context
         pdf, problem = _fit(attempt, clinic)
         if not problem:
             return pdf
-    refusal = _refusal(context, problem, any(s is not None for s in shorter))
-    shortest = replace(context, treatments=shorter[-1] or context.treatments)
+    raise DoesNotFit(_refusal(context, problem, any(s is not None for s in shorter)))
+
+
+def _refuse_if_sheet_too_small(context: LeafletContext, shortest: LeafletContext, clinic: Clinic):
+    """``SheetTooSmall`` when even the shortest text at the leanest spacing needs more room
+    than the sheet has: measured once, before any arrangement is tried."""
     if context.layout == "trifold" and context.large_print:
         needed = _panels_needed(shortest, clinic)
         if needed > TEXT_PANELS:
@@ -50,12 +56,12 @@ def render_small_layout(context: LeafletContext, clinic: Clinic):
         limit = LAYOUT_INFO["card"].pages(True, "a5")
         if sides > limit:
             raise SheetTooSmall(_too_small_card(context, sides, limit))
-    raise DoesNotFit(refusal)
 
 
 def _sides_needed(context: LeafletContext, clinic: Clinic) -> float:
-    """How many pages a card's sections fill, laid out with no page limit."""
-    pdf = _render(handout_from(context), clinic)
+    """How many pages a card's sections fill at its leanest spacing, with no page limit."""
+    handout = handout_from(context)
+    pdf = _render(replace(handout, html=with_fit(handout.html, CARD_FITS[-1])), clinic)
     last = _section_id(_blocks(context)[-1])
     page, (_left, _top, _right, bottom) = pdf.end(last) or (pdf.pages - 1, (0, 0, 0, 0))
     return page + min(1.0, max(0.0, bottom / _page_height(context)))
