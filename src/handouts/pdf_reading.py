@@ -62,7 +62,7 @@ def read_pages(pdf: bytes) -> list[PageMarks]:
 def _read_page(page, number: int) -> PageMarks:
     width, height = page.get_size()
     left, bottom, right, top = page.get_trimbox()
-    media_left, media_bottom, _media_right, media_top = page.get_mediabox()
+    media_left, _media_bottom, _media_right, media_top = page.get_mediabox()
     origin = (media_left, media_top)
     read = PageMarks(
         number,

@@ -190,7 +190,9 @@ def _outside(item: Mark, trim: tuple[float, float, float, float]) -> bool:
     )
 
 
-def orphan_problems(pages: list[PageMarks], body: list[list[Line]], running: set, details: ClinicDetails) -> list:
+def orphan_problems(
+    pages: list[PageMarks], body: list[list[Line]], running: set, details: ClinicDetails
+) -> list:
     """Pages that hold only the disclaimer, only the QR box, or little of their text area."""
     if len(pages) < 2:
         return []
