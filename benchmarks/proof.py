@@ -64,9 +64,14 @@ def run_proof(kit: Path | None, output: Path, jobs: int | None) -> tuple[float, 
     if done.returncode not in (0, 1):
         raise SystemExit(f"handouts proof failed ({done.returncode}): {done.stderr.strip()}")
     lines = done.stdout.strip().splitlines()
-    found = re.search(r"Proofed (\d+) leaflet", lines[-1] if lines else "")
-    leaflets = int(found[1]) if found else 0
-    return seconds, leaflets, len(lines) - 1, lines[-1] if lines else ""
+    last = lines[-1] if lines else ""
+    # Every leaflet of the matrix counts: those made and checked, and those refused because
+    # the sheet is too small (each still tried, and said so, on its own line).
+    made = re.search(r"Proofed (\d+) leaflet", last)
+    cannot = re.search(r"\((\d+) more cannot be made", last)
+    leaflets = (int(made[1]) if made else 0) + (int(cannot[1]) if cannot else 0)
+    problems = [line for line in lines[:-1] if not line.startswith("Cannot be made: ")]
+    return seconds, leaflets, len(problems), last
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -94,24 +94,24 @@ SELECTED = {
 }
 
 
+@pytest.mark.parametrize("layout", ["leaflet", "trifold", "card"])
 @pytest.mark.parametrize("kit_name", ["demo", "fresh", "awkward"])
-def test_every_leaflet_of_the_library_is_made_with_no_problem(kit_name, request):
+def test_every_leaflet_of_the_library_is_made_with_no_problem(kit_name, layout, request):
+    # One test per kit and layout, so the test workers share the matrix out between them.
     kit = None if kit_name == "demo" else request.getfixturevalue(f"{kit_name}_kit")
     matrix = proof_matrix(treatment_catalogue(kit))
     assert {item.language for item in matrix} >= {"en", "es", "ar"}
     assert len({item.treatment for item in matrix}) == 20
-    items = [item for item in matrix if SELECTED[kit_name](item)]
-    assert {item.layout for item in items} == {"leaflet", "trifold", "card"}
+    items = [item for item in matrix if SELECTED[kit_name](item) and item.layout == layout]
     assert {item.large_print for item in items} == {False, True}
     report = run_proof(kit, items, jobs=2, thumbnails=False)
     assert len(report.results) == len(items)
     assert report.problems == []
+    # Every standard-print leaflet, tri-fold and card is made, and every large-print leaflet
+    # and large-print card on A4 and Letter: only a large-print tri-fold or A5 card may be
+    # too small a sheet, and then it says how much room its text needs.
     for result in report.results:
         if result.cannot:
             assert result.item.large_print, result.cannot
             assert result.item.layout == "trifold" or result.item.paper == "a5", result.cannot
             assert CANNOT.search(result.cannot), result.cannot
-    # So every standard-print leaflet, tri-fold and card, every large-print leaflet, and
-    # every large-print card on A4 and Letter is made: at least three in four leaflets.
-    made = [result for result in report.results if not result.cannot]
-    assert len(made) >= len(items) * 3 // 4

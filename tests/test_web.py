@@ -680,7 +680,8 @@ def test_workers_prepare_every_leaflet_at_start_and_after_a_kit_change(clinic_ki
     client = app.test_client()
 
     def wait_for(count: int) -> None:
-        deadline = time.monotonic() + 180
+        # How long twenty treatments take to prepare on a busy two-core machine, with room.
+        deadline = time.monotonic() + 420
         while pool.preparations < count:
             assert time.monotonic() < deadline, "the workers never got the leaflets ready"
             time.sleep(0.5)
