@@ -116,6 +116,8 @@ def _parse(path: Path) -> Approvals:
         for language, record in (languages or {}).items() if isinstance(languages, dict) else ():
             try:
                 fields = {name: record[name] for name in Approval.__dataclass_fields__}
+                if not all(isinstance(value, str) for value in fields.values()):
+                    raise TypeError
             except (KeyError, TypeError):
                 raise ConfigError(
                     f"{source}: {key}: {language}: needs version, sha256, by, at and text; "
