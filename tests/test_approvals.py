@@ -320,3 +320,21 @@ def test_an_upgraded_builtin_section_shows_what_changed_since_approved(kit):
 def test_approve_needs_a_kit_not_the_builtin_demo(in_tmp):
     output = run("approve", "microneedling", "--by", "A", code=1)
     assert "--clinic: name your clinic kit; the built-in demo clinic is part of handouts" in output
+
+
+def test_two_approvals_at_once_both_stay(kit):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handouts.approve import approve_sections
+
+    with ThreadPoolExecutor(2) as pool:
+        done = list(
+            pool.map(
+                lambda target: approve_sections([target], target.split("/")[1], kit),
+                ["microneedling/about", "microneedling/risks"],
+            )
+        )
+    assert [result[0].key for result in done] == ["microneedling/about", "microneedling/risks"]
+    approvals = load_approvals(kit)
+    assert approvals["microneedling/about"]["en"].by == "about"
+    assert approvals["microneedling/risks"]["en"].by == "risks"

@@ -8,6 +8,7 @@ migration goes into the audit log.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from .config import CONFIG_NAME, Clinic, load_clinic
 from .content import Block, ContentLibrary
 from .errors import ContentError, HandoutsError, InputError
 from .history_file import HistoryError, check_history
+from .kit_lock import kit_lock
 from .paths import display_path
 from .yaml_edit import dump_text, load_for_edit, save_edited
 
@@ -63,13 +65,31 @@ def approve_sections(
     clinic = load_clinic(clinic_dir)
     library = ContentLibrary(clinic.kit_dir)
     chosen = {key: blocks for target in targets for key, blocks in _sections(library, target)}
-    legacy = _legacy_matches(clinic, library)
-    if not chosen and not legacy:
-        raise InputError(
-            "sections: name a treatment or treatment/section to approve (clinic.yaml has no "
-            "approved: lines to migrate either)"
-        )
     check_history(clinic)  # the audit log must be able to record it before anything changes
+    with kit_lock(clinic.kit_dir):
+        with warnings.catch_warnings():  # said once already
+            warnings.simplefilter("ignore")
+            clinic = load_clinic(clinic.kit_dir)  # as another writer may just have left it
+        legacy = _legacy_matches(clinic, library)
+        if not chosen and not legacy:
+            raise InputError(
+                "sections: name a treatment or treatment/section to approve (clinic.yaml has "
+                "no approved: lines to migrate either)"
+            )
+        entries, done = _approve(clinic, chosen, legacy, by)
+    try:
+        record_audit(clinic, entries)
+    except HistoryError as error:
+        raise HistoryError(
+            f"the approvals were saved, but the audit log could not record them: {error.message}"
+        ) from None
+    return done
+
+
+def _approve(
+    clinic: Clinic, chosen: dict[str, list[Block]], legacy: dict[str, list[Block]], by: str
+) -> tuple[list[AuditEntry], list[ApprovedSection]]:
+    """Write the approvals (and drop migrated lines from clinic.yaml): what to audit and say."""
     at, entries, done = now_iso(), [], []
     document = load_for_edit(approvals_path(clinic.kit_dir), HEADER)
     previous = load_approvals(clinic.kit_dir)
@@ -83,30 +103,16 @@ def approve_sections(
                 before = f"{old.version} sha256:{old.sha256[:12]}" if old else None
             digest = text_digest(block.markdown)
             _set_record(document, block, digest, by, at)
-            entries.append(
-                AuditEntry(
-                    at,
-                    by,
-                    "migrate" if migrated else "approve",
-                    f"{key} ({block.language})",
-                    before,
-                    f"{block.meta.version} sha256:{digest[:12]}",
-                )
-            )
+            action = "migrate" if migrated else "approve"
+            new = f"{block.meta.version} sha256:{digest[:12]}"
+            entries.append(AuditEntry(at, by, action, f"{key} ({block.language})", before, new))
         languages = tuple(block.language for block in blocks)
-        done.append(
-            ApprovedSection(key, blocks[0].meta.version, languages, blocks[0].path, migrated)
-        )
+        version, path = blocks[0].meta.version, blocks[0].path
+        done.append(ApprovedSection(key, version, languages, path, migrated))
     _save_approvals(clinic, document)
     if stale := [key for key in {**legacy, **chosen} if key in clinic.approved]:
         _drop_legacy(clinic, stale)
-    try:
-        record_audit(clinic, entries)
-    except HistoryError as error:
-        raise HistoryError(
-            f"the approvals were saved, but the audit log could not record them: {error.message}"
-        ) from None
-    return done
+    return entries, done
 
 
 def _sections(library: ContentLibrary, target: str) -> list[tuple[str, list[Block]]]:
