@@ -338,3 +338,51 @@ def test_two_approvals_at_once_both_stay(kit):
     approvals = load_approvals(kit)
     assert approvals["microneedling/about"]["en"].by == "about"
     assert approvals["microneedling/risks"]["en"].by == "risks"
+
+
+def test_overdue_review_is_marked_then_refused_in_the_web_app(overdue_kit, tmp_path):
+    from handouts.web import create_app
+
+    app = create_app(overdue_kit, cache_dir=tmp_path / "cache", workers=1, prepare=False)
+    try:
+        client = app.test_client()
+        marked = client.get("/api/leaflet.pdf?treatment=microneedling")
+        assert marked.status_code == 200 and text(marked.data).count(OVERDUE) == 1
+        config = overdue_kit / "clinic.yaml"
+        config.write_text(
+            config.read_text().replace("review_overdue: mark", "review_overdue: refuse")
+        )
+        refused = client.get("/api/leaflet.pdf?treatment=microneedling")
+        assert refused.status_code == 409
+        assert "microneedling/risks: review was due on 2026-11-01, so the leaflet was not made" in (
+            refused.get_data(as_text=True)
+        )
+    finally:
+        app.extensions["handouts"].maker.close()
+
+
+def test_overdue_review_is_marked_then_refused_in_email(overdue_kit):
+    import email
+    from email import policy
+
+    config = overdue_kit / "clinic.yaml"
+    config.write_text(config.read_text().replace("\n  from:\n", "\n  from: hello@example.com\n"))
+    csv_file = overdue_kit / "letters.csv"
+    csv_file.write_text(
+        "patient_name,email,treatment,date,time,practitioner,language\n"
+        "Amira Haddad,amira@example.com,microneedling,2026-12-03,10:30,,\n"
+    )
+    output = run("email", str(csv_file), "--clinic", str(overdue_kit), "--outbox", "outbox")
+    assert "microneedling/risks: review was due on 2026-11-01" in output
+    [letter] = Path("outbox").glob("*.eml")
+    message = email.message_from_bytes(letter.read_bytes(), policy=policy.default)
+    [pdf] = [part.get_content() for part in message.iter_attachments()]
+    assert text(pdf).count(OVERDUE) == 1
+
+    config.write_text(config.read_text().replace("review_overdue: mark", "review_overdue: refuse"))
+    csv_file.write_text(csv_file.read_text().replace("Amira Haddad", "Lucía Pérez"))
+    output = run("email", str(csv_file), "--clinic", str(overdue_kit), "--outbox", "later", code=1)
+    assert (
+        "microneedling/risks: review was due on 2026-11-01, so the leaflet was not made" in output
+    )
+    assert list(Path("later").glob("*.eml")) == []

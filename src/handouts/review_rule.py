@@ -23,6 +23,8 @@ class ReviewOverdueWarning(HandoutsWarning):
 class ReviewOverdue(ContentError):
     """A section is past its review date and the clinic refuses such leaflets."""
 
+    http_status = 409  # the kit's state, not the request, stops it: the web app says so
+
 
 def overdue_blocks(blocks: Sequence[Block]) -> list[Block]:
     """The blocks whose review date has passed (as of ``clock.today``)."""
