@@ -13,6 +13,7 @@ from typing import Literal
 
 from .check_approvals import check_approval, check_legacy
 from .clinic_checks import check_clinic, check_fit
+from .clock import today as clock_today
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .context import render_block
@@ -80,7 +81,7 @@ class CheckReport:
 
 def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> CheckReport:
     """Check clinic.yaml and every treatment and block the clinic can build."""
-    today = today or date.today()
+    today = today or clock_today()  # HANDOUTS_TODAY, as where leaflets are made
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
