@@ -112,15 +112,10 @@ class SmtpServer:
 def mail_kit(clinic_kit, tmp_path, certificate, monkeypatch):
     port = free_port()
     kit = clinic_kit(base="demo")
-    config = (
-        (kit / "clinic.yaml")
-        .read_text()
-        .replace(
-            "approved:",
-            f"mail:\n  host: 127.0.0.1\n  port: {port}\n  starttls: true\n"
-            "  from: hello@northbank-skin.example\n"
-            "  reply_to: reception@northbank-skin.example\napproved:",
-        )
+    config = (kit / "clinic.yaml").read_text() + (
+        f"mail:\n  host: 127.0.0.1\n  port: {port}\n  starttls: true\n"
+        "  from: hello@northbank-skin.example\n"
+        "  reply_to: reception@northbank-skin.example\n"
     )
     (kit / "clinic.yaml").write_text(config)
     monkeypatch.setenv("HANDOUTS_SMTP_CAFILE", str(certificate[0]))
@@ -357,6 +352,5 @@ def relay_mail_kit(clinic_kit, port: int, extra: str = "") -> Path:
     settings += f"{extra}, " if extra else ""
     settings += "from: hello@northbank-skin.example"  # last: tests may add after it
     config = (kit / "clinic.yaml").read_text()
-    mail = f"mail: {{{settings}}}\napproved:"
-    (kit / "clinic.yaml").write_text(config.replace("approved:", mail))
+    (kit / "clinic.yaml").write_text(f"{config}mail: {{{settings}}}\n")
     return kit

@@ -25,6 +25,7 @@ import yaml
 from conftest import block_file
 
 from handouts import build_handout
+from handouts.approve import approve_sections
 from handouts.context import TranslationWarning
 from handouts.paths import DEMO_CLINIC_DIR
 from handouts.templating import tel_href
@@ -72,13 +73,14 @@ def short_kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proof marked "Sample text")."""
     kit = tmp_path_factory.mktemp("short") / "kit"
     shutil.copytree(DEMO_CLINIC_DIR, kit)
-    approved = yaml.safe_load((kit / "clinic.yaml").read_text(encoding="utf-8"))["approved"]
+    approved = yaml.safe_load((kit / "approvals.yaml").read_text(encoding="utf-8"))
     for name in SECTIONS:
         block = kit / "content" / "microneedling" / f"{name}.md"
         block.parent.mkdir(parents=True, exist_ok=True)
         body = f"A short {name} text. Call us if you are worried.\n\n- keep it clean\n- rest\n"
-        version = approved[f"microneedling/{name}"]
+        version = approved[f"microneedling/{name}"]["en"]["version"]
         block.write_text(block_file(body, f"About {name}", version), encoding="utf-8")
+    approve_sections(["microneedling"], "Test reviewer", kit)
     return kit
 
 

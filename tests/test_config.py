@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from handouts.approvals import load_approvals
 from handouts.config import ConfigWarning, load_clinic
 from handouts.errors import ConfigError
 from handouts.paths import DEMO_CLINIC_DIR
@@ -15,7 +16,8 @@ def test_demo_clinic_is_the_default_and_marked_as_an_example():
     assert clinic.name == "Northbank Skin Clinic"
     assert "fictional" in clinic.disclaimer
     assert clinic.logo_path == DEMO_CLINIC_DIR / "logo.svg"
-    assert clinic.approved["microneedling/risks"] == "1.2"
+    assert clinic.approved == {}  # approvals.yaml holds them
+    assert load_approvals(DEMO_CLINIC_DIR)["microneedling/risks"]["en"].version == "1.2"
 
 
 def test_minimal_kit_gets_defaults(clinic_kit):

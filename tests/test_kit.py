@@ -12,15 +12,24 @@ from conftest import block_file
 from pdfcheck import fonts, text
 
 from handouts import assemble_html, build_handout
+from handouts.approve import approve_sections
 from handouts.check import check_kit
 from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.content import ContentLibrary
 from handouts.errors import HandoutsError
-from handouts.paths import builtin_dir
+from handouts.paths import builtin_dir, display_path
 from handouts.scaffold import init_kit
 
 TODAY = date(2026, 12, 1)
+
+
+def others(report):
+    """Findings not about approval: a kit's own text for an approved demo section is, rightly,
+    "changed since approved", which tests of other checks leave aside."""
+    return [f for f in report.findings if not f.problem.startswith("changed since approved")]
+
+
 SAMPLE_MARK = "Sample text: not yet reviewed by your clinic"
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQ"
@@ -90,7 +99,6 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
         .replace("phone: Your phone number", "phone: 0161 496 0555")
         .replace('primary: "#1f6f78"', 'primary: "#6b2d5c"')
         .replace("address: 1 Example Street, Example Town, AB1 2CD", "address:")
-        .replace("\napproved:\n", '\napproved:\n  microneedling/aftercare: "2.0"\n')
     )
     (kit / "clinic.yaml").write_text(config)
     (kit / "content" / "microneedling").mkdir()
@@ -101,6 +109,7 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
             version="2.0",
         )
     )
+    approve_sections(["microneedling/aftercare"], "Dr Rose", kit)
     result = build_handout(["microneedling"], clinic_dir=kit, output=tmp_path / "x.pdf")
     content = text(result.path)
     assert "Rosewood Aesthetics" in content
@@ -118,8 +127,9 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
         for name in ("about", "what-to-expect", "benefits", "before", "risks", "alternatives")
     )
     assert microneedling[0].problem == (
-        'not approved by your clinic: read it, then add microneedling/about: "1.0" under '
-        "approved in clinic.yaml"
+        "not approved by your clinic: read "
+        f"{display_path(builtin_dir('content') / 'microneedling' / 'about.md')}, then run "
+        f"'handouts approve microneedling/about --by NAME --clinic {display_path(kit)}'"
     )
 
 
@@ -150,7 +160,8 @@ def test_past_review_date_fails_check(clinic_kit, in_tmp):
         "ERROR    microneedling/risks  review was due on 2026-11-01: review the text, then "
         "update reviewed, review_due and version"
     ) in result.output
-    assert result.output.endswith("1 error, 0 warnings.\n")
+    assert "microneedling/risks  changed since approved on" in result.output  # new words
+    assert result.output.endswith("1 error, 1 warning.\n")
 
 
 def test_review_due_soon_is_a_warning(clinic_kit):
@@ -163,7 +174,7 @@ def test_review_due_soon_is_a_warning(clinic_kit):
         base="demo",
     )
     report = check_kit(kit, today=TODAY)
-    assert [(f.severity, f.problem) for f in report.findings] == [
+    assert [(f.severity, f.problem) for f in others(report)] == [
         ("warning", "review due on 2026-12-31 (in 30 days)")
     ]
     assert report.findings[0].file.endswith("content/microneedling/risks.md")
@@ -175,10 +186,14 @@ def test_new_version_needs_approval_again(clinic_kit):
         {"content/microneedling/risks.md": block_file("Call us.", version="1.3")}, base="demo"
     )
     report = check_kit(kit, today=TODAY)
-    assert [f.problem for f in report.findings] == [
-        "you approved version 1.2, the text is now version 1.3: review it, then update approved "
-        "in clinic.yaml"
-    ]
+    [finding] = report.findings
+    first, *diff = finding.problem.splitlines()
+    assert first.startswith("changed since approved on 2026-")
+    assert first.endswith(
+        "by Northbank Skin Clinic (demo) (version 1.2, now 1.3); read the changes, then run "
+        "'handouts approve microneedling/risks':"
+    )
+    assert "-Most side effects are mild and settle on their own. It is common to have:" in diff
 
 
 def test_check_collects_every_kind_of_problem(clinic_kit):
@@ -199,7 +214,7 @@ def test_check_collects_every_kind_of_problem(clinic_kit):
         base="demo",
     )
     report = check_kit(kit, today=TODAY)
-    found = {(f.severity, f.subject): f.problem for f in report.findings}
+    found = {(f.severity, f.subject): f.problem for f in others(report)}
     assert found[("warning", "microneedling")].startswith(
         "has no what-to-expect, alternatives section"
     )
@@ -229,7 +244,7 @@ def test_check_scores_a_short_version_like_the_full_text(clinic_kit):
         },
         base="demo",
     )
-    found = [(f.subject, f.problem) for f in check_kit(kit, today=TODAY).findings]
+    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY))]
     assert len(found) == 1
     subject, problem = found[0]
     assert subject == "microneedling/aftercare"
@@ -314,7 +329,7 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
         },
         base="demo",
     )
-    found = {(f.subject, f.severity): f.problem for f in check_kit(kit, today=TODAY).findings}
+    found = {(f.subject, f.severity): f.problem for f in others(check_kit(kit, today=TODAY))}
     assert found[("microneedling/risks (es)", "warning")] == (
         "translates version 0.9, but the English text is version 1.2: update the translation, "
         "then its version"
@@ -331,9 +346,11 @@ def test_misspelt_approval_and_future_review_date(clinic_kit):
         },
         base="demo",
     )
-    config = (kit / "clinic.yaml").read_text() + '  microneedling/aftercare-care: "1.0"\n'
+    config = (
+        kit / "clinic.yaml"
+    ).read_text() + 'approved:\n  microneedling/aftercare-care: "1.0"\n'
     (kit / "clinic.yaml").write_text(config)
-    found = [(f.subject, f.problem) for f in check_kit(kit, today=TODAY).findings]
+    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY))]
     assert found == [
         (
             "microneedling/risks",
@@ -404,7 +421,7 @@ def test_single_brace_placeholders_are_a_warning(clinic_kit, in_tmp):
         base="demo",
     )
     report = check_kit(kit, today=TODAY)
-    assert [(f.severity, f.subject, f.problem) for f in report.findings] == [
+    assert [(f.severity, f.subject, f.problem) for f in others(report)] == [
         (
             "warning",
             "microneedling/risks",

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from .check_approvals import check_approval, check_legacy
 from .clinic_checks import check_clinic, check_fit
+from .clock import today as clock_today
 from .config import Clinic, load_clinic
 from .content import HTML_COMMENT, STANDARD_BLOCKS, Block, ContentLibrary, Treatment
 from .context import render_block
@@ -79,7 +81,7 @@ class CheckReport:
 
 def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> CheckReport:
     """Check clinic.yaml and every treatment and block the clinic can build."""
-    today = today or date.today()
+    today = today or clock_today()  # HANDOUTS_TODAY, as where leaflets are made
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -97,6 +99,7 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
     check_clinic(clinic, report)
     library = ContentLibrary(clinic.kit_dir)
     known_blocks: set[str] = set()
+    legacy = 0
     for slug in library.slugs():
         report.treatments += 1
         try:
@@ -121,8 +124,14 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
                 report.add("error", f"{slug}/{name}", error.message)
                 continue
             _check_block(block, clinic, report, today)
+            status = check_approval(block, clinic, report)
+            legacy += status == "legacy"
             for language in library.languages(treatment)[1:]:
-                _check_translation(library, treatment, block, clinic, language, report)
+                if translated := _check_translation(
+                    library, treatment, block, clinic, language, report
+                ):
+                    check_approval(translated, clinic, report, status != "new")
+    check_legacy(clinic, legacy, report)
     check_fit(clinic, library.slugs(), report)
     for key in sorted(set(clinic.approved) - known_blocks):
         guess = difflib.get_close_matches(key, sorted(known_blocks), n=1)
@@ -140,8 +149,8 @@ def _check_translation(
     clinic: Clinic,
     language: str,
     report: CheckReport,
-) -> None:
-    """A translation must be valid and translate the current English version.
+) -> Block | None:
+    """A translation must be valid and translate the current English version (it, if so).
 
     Readability is scored for English only: the grade formulas are made for English.
     """
@@ -149,11 +158,11 @@ def _check_translation(
     try:
         translated = library.block(treatment, english.name, language)
         if translated.language != language:
-            return
+            return None
         render_block(translated, clinic.in_language(language))
     except HandoutsError as error:
         report.add("error", subject, error.message)
-        return
+        return None
     _check_single_braces(translated, subject, report)
     if translated.meta.version != english.meta.version:
         report.add(
@@ -163,6 +172,7 @@ def _check_translation(
             f"{english.meta.version}: update the translation, then its version",
             translated.path,
         )
+    return translated
 
 
 def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date) -> None:
@@ -207,23 +217,6 @@ def _check_block(block: Block, clinic: Clinic, report: CheckReport, today: date)
             "warning",
             key,
             f"review due on {meta.review_due.isoformat()} (in {days} days)",
-            block.path,
-        )
-    approved = clinic.approved.get(key)
-    if approved is None:
-        report.add(
-            "warning",
-            key,
-            f"not approved by your clinic: read it, then add "
-            f'{key}: "{meta.version}" under approved in clinic.yaml',
-            block.path,
-        )
-    elif approved != meta.version:
-        report.add(
-            "warning",
-            key,
-            f"you approved version {approved}, the text is now version "
-            f"{meta.version}: review it, then update approved in clinic.yaml",
             block.path,
         )
     for version, score in measure_versions(block.body, block.short_body):

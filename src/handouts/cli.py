@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 
 import click
 
 from .choices import PAPER_NAMES, PAPERS
+from .cli_approve import approve, review
 from .cli_email import email
+from .cli_history import history
 from .cli_options import TypedValue, clinic_option, large_print_option, layout_option
 from .cli_proof import proof
 from .cli_reports import (
@@ -215,37 +217,6 @@ def batch(
 
 @cli.command()
 @clinic_option
-@click.option("--patient", help="Only leaflets for patients whose name contains this.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def history(clinic_dir: Path | None, patient: str | None, as_json: bool) -> None:
-    """Show the leaflets made for this clinic, newest first."""
-    from dataclasses import asdict
-
-    from .config import load_clinic
-    from .history import leaflet_history
-
-    records = leaflet_history(load_clinic(clinic_dir), patient)
-    if as_json:
-        click.echo(json.dumps([asdict(r) for r in records], indent=2, ensure_ascii=False))
-        return
-    if not records:
-        click.echo("No leaflets recorded yet." if not patient else f"No leaflets for {patient!r}.")
-        return
-    for record in records:
-        versions = sorted(set(record.content_versions.values()))
-        who = f"  {record.patient}" if record.patient else ""
-        when = f" ({record.appointment})" if record.appointment else ""
-        click.echo(
-            f"{datetime.fromisoformat(record.created).astimezone():%Y-%m-%d %H:%M}  "
-            f"{record.channel:<6} "
-            f"{'+'.join(record.treatments)} [{record.language}, v{'/'.join(versions)}"
-            f"{'' if record.layout == 'leaflet' else ', ' + record.layout}]"
-            f"{who}{when}  {record.output or ''}"
-        )
-
-
-@cli.command()
-@clinic_option
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -266,7 +237,10 @@ def serve(clinic_dir: Path | None, host: str, port: int) -> None:
     run_server(clinic_dir, host, port, announce=click.echo)
 
 
+cli.add_command(approve)
 cli.add_command(email)
+cli.add_command(history)
+cli.add_command(review)
 cli.add_command(proof)
 
 

@@ -22,7 +22,10 @@ def print_check_report(report) -> None:
             fg="red" if finding.severity == "error" else "yellow",
             bold=True,
         )
-        click.echo(f"{label} {finding.subject:<{width}}  {finding.problem}")
+        first, *more = finding.problem.split("\n")  # a diff: indented under its finding
+        click.echo(f"{label} {finding.subject:<{width}}  {first}")
+        for line in more:
+            click.echo(f"    {line}")
     if not report.findings:
         click.secho("Everything is in order: nothing to review.", fg="green")
         return

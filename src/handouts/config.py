@@ -242,7 +242,11 @@ class Clinic(BaseModel):
     disclaimer: OptionalText = None
     """Extra small print, once, at the end of every leaflet."""
     approved: dict[str, str] = {}
-    """'<treatment>/<block>': '<version>' for each block the clinic has reviewed."""
+    """Legacy '<treatment>/<block>': '<version>' approvals, without a text hash: they count
+    while the version matches; ``handouts approve`` moves them to approvals.yaml."""
+    review_overdue: Literal["mark", "refuse"] = "mark"
+    """A section past its review date: ``mark`` prints it with a "Review overdue" tag and
+    warns; ``refuse`` makes no leaflet with it."""
     mail: MailSettings = MailSettings()
     translations: dict[str, ClinicWords] = {}
     """Per language code, the clinic's address, emergency line and disclaimer."""

@@ -59,6 +59,9 @@ class Block:
     """The block's short version (after ``<!-- short -->``), for the tri-fold and card when
     the full text does not fit; same front matter, version and review dates."""
     short_first_line: int = 0
+    markdown: str = ""
+    """Everything after the front matter (full text and short version), line endings
+    made ``\\n``: the words an approval is bound to (``approvals.text_digest``)."""
 
     @property
     def key(self) -> str:
@@ -147,8 +150,18 @@ def read_block(path: Path, treatment: str, name: str, language: str = "en") -> B
             check_block_nesting(short_body, short_first_line)
     except TooDeep as error:
         raise ContentError(f"{source}: {error}") from None
+    markdown = text[match.end() :].replace("\r\n", "\n").replace("\r", "\n")
     return Block(
-        treatment, name, path, meta, body, body_first_line, language, short_body, short_first_line
+        treatment,
+        name,
+        path,
+        meta,
+        body,
+        body_first_line,
+        language,
+        short_body,
+        short_first_line,
+        markdown,
     )
 
 

@@ -19,7 +19,9 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import __version__
+from .approvals import is_approved
 from .choices import LAYOUT_INFO, Layout, Paper
+from .clock import today
 from .config import Clinic, primary_language
 from .content import Block, ContentLibrary, Treatment
 from .errors import ContentError, HandoutsWarning
@@ -30,6 +32,7 @@ from .markup import UnsafeMarkup, markdown_to_html
 from .panel import AppointmentPanel
 from .paths import display_path
 from .qr import QrCode, qr_code
+from .review_rule import apply_review_rule
 from .templating import fill_placeholders, placeholder_values, template_folders
 from .theme import brand_css, stylesheet_urls
 
@@ -58,6 +61,8 @@ class RenderedBlock:
     direction: str = "ltr"
     """``ltr`` or ``rtl``: the direction of this section's own language, so an English
     section in an Arabic leaflet still reads left to right (its ``dir``)."""
+    overdue: bool = False
+    """Its review date has passed: printed with a "Review overdue" tag."""
 
 
 @dataclass(frozen=True)
@@ -161,9 +166,10 @@ def render_block(block: Block, clinic: Clinic, direction: str | None = None) -> 
         version=block.meta.version,
         reviewed=block.meta.reviewed,
         review_due=block.meta.review_due,
-        approved=clinic.approved.get(block.key) == block.meta.version,
+        approved=is_approved(clinic, block),
         language=block.language,
         direction=direction,
+        overdue=block.meta.review_due < today(),
     )
 
 
@@ -254,6 +260,7 @@ def leaflet_context(
                 "'layouts:' in the front matter of the sections that should"
             )
         loaded.append((treatment, blocks))
+    apply_review_rule([block for _, blocks in loaded for block in blocks], clinic)
     treatments = [
         RenderedTreatment(
             slug=treatment.slug,

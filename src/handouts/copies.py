@@ -30,6 +30,7 @@ from .build import (
     with_fit,
 )
 from .choices import LAYOUT_INFO
+from .clock import today
 from .config import Clinic
 from .context import LeafletContext, leaflet_context
 from .errors import HandoutsError, HandoutsWarning
@@ -124,7 +125,8 @@ class PersonalCopies:
 
     def copy(self, request: LeafletRequest, clinic: Clinic) -> PersonalCopy:
         """The copy of a leaflet for ``request.appointment`` (InputError names a bad value)."""
-        key = (clinic.model_dump_json(), kit_fingerprint(clinic.kit_dir), request.options)
+        fingerprint = kit_fingerprint(clinic.kit_dir)
+        key = (clinic.model_dump_json(), fingerprint, today(), request.options)  # today: overdue
         leaflet = self._leaflets.pop(key, None)  # put back last: the latest used stays
         if leaflet is None:
             with warnings.catch_warnings(record=True) as caught:

@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS messages (
     content BLOB,  -- the exact letter, kept until it is known to be sent (to resend it)
     record TEXT  -- its leaflet's history record (JSON), added to leaflets once it is sent
 );
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,  -- ISO date-time with its offset
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,  -- approve, migrate
+    subject TEXT NOT NULL,  -- what it is about, e.g. microneedling/aftercare (es)
+    old TEXT,  -- the version or value before (NULL: none)
+    new TEXT
+);
 """
 
 

@@ -57,7 +57,7 @@ def inside(path: Path, roots: list[Path]) -> bool:
     return any(path.is_relative_to(root.resolve()) for root in roots)
 
 
-IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".sqlite-wal")
+IGNORED_SUFFIXES = (".pdf", ".eml", ".sqlite", ".sqlite-journal", ".sqlite-wal", ".lock")
 """Files a kit gathers (leaflets made, emails, the history) that never shape a leaflet.
 
 Pictures (``.png``) and templates (``.html``) do, so they always count.

@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from ..clock import today
 from ..errors import RenderError
 from ..history import LeafletRecord, now
 from ..paths import kit_fingerprint
@@ -128,7 +129,7 @@ class LeafletPool:
     def cache_key(self, request: LeafletRequest) -> str:
         """Digest of the request and of every file that can change the leaflet."""
         digest = hashlib.sha256(kit_fingerprint(self.kit_dir).encode())
-        digest.update(repr(request.options).encode())
+        digest.update(repr((request.options, today())).encode())  # today: reviews overdue
         return digest.hexdigest()
 
     def _render(self, request: LeafletRequest, previews: bool) -> RenderedLeaflet:
