@@ -68,9 +68,13 @@ def library_review(
     clinic_dir: Path | str | None = None, today: date | None = None
 ) -> list[tuple[Treatment, list[ReviewItem]]]:
     """Every treatment with every section (English), as ``review_block`` sees it."""
-    today = today or clock_today()
     clinic = load_clinic(clinic_dir)
-    library = ContentLibrary(clinic.kit_dir)
+    return _library_review(clinic, ContentLibrary(clinic.kit_dir), today or clock_today())
+
+
+def _library_review(
+    clinic: Clinic, library: ContentLibrary, today: date
+) -> list[tuple[Treatment, list[ReviewItem]]]:
     found = []
     for slug in library.slugs():
         try:
@@ -90,23 +94,20 @@ def sections_to_review(
     clinic = load_clinic(clinic_dir)
     library = ContentLibrary(clinic.kit_dir)
     items = []
-    for slug in library.slugs():
-        try:
-            treatment = library.treatment(slug)
-            languages = library.languages(treatment)[1:]
-            for name in treatment.meta.blocks:
-                english = review_block(clinic, library.block(treatment, name), today)
-                if english.reasons:
-                    items.append(english)
-                for language in languages:
-                    block = library.block(treatment, name, language)
-                    if block.language != language:
-                        continue
-                    item = review_block(clinic, block, today, dates=False, scores=False)
-                    if item.reasons and (item.diff is not None or english.state.approved):
-                        items.append(item)
-        except HandoutsError:
-            continue  # a broken treatment or section: 'handouts check' reports it
+    for treatment, sections in _library_review(clinic, library, today):
+        languages = library.languages(treatment)[1:]
+        for english in sections:
+            items += [english] if english.reasons else []
+            for language in languages:
+                try:
+                    block = library.block(treatment, english.block.name, language)
+                except HandoutsError:
+                    continue  # 'handouts check' reports it
+                if block.language != language:
+                    continue
+                item = review_block(clinic, block, today, dates=False, scores=False)
+                if item.reasons and (item.diff is not None or english.state.approved):
+                    items.append(item)
     return items
 
 
