@@ -263,3 +263,13 @@ def test_the_demo_clinic_is_not_approved_from_the_workspace(make_client):
     page = client.get(approve(client, "microneedling/about").headers["Location"])
     assert "Not approved: --clinic: name your clinic kit" in page.get_data(as_text=True)
     assert (DEMO_CLINIC_DIR / "approvals.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("today", "said"), [("2027-11-01", "Review due soon"), ("2028-01-01", "Review overdue")]
+)
+def test_review_dates_show_as_due_soon_or_overdue(manager, monkeypatch, today, said):
+    monkeypatch.setenv("HANDOUTS_TODAY", today)  # the built-in sections are due on 2027-12-01
+    assert said in manager.get("/manage/content").get_data(as_text=True)
+    section = manager.get("/manage/content/microneedling/about").get_data(as_text=True)
+    assert said in section and "next review by 2027-12-01" in section
