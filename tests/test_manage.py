@@ -175,6 +175,8 @@ def test_approving_in_the_workspace_records_it_and_clears_that_sections_sample_m
     assert leaflet_text(kit).count(SAMPLE) == len(SECTIONS)
     section = manager.get("/manage/content/microneedling/risks").get_data(as_text=True)
     assert "New: not approved" in section and "Nobody has approved this text yet" in section
+    folded = " ".join(section.split())
+    assert '<li>Spanish: <span class="status status-new">New: not approved</span>' in folded
     assert str((builtin_dir("content") / "microneedling" / "risks.md").resolve()) in section
     assert "grade " in section and "SMOG " in section
     assert '<label for="by">Your name</label>' in section
@@ -184,6 +186,9 @@ def test_approving_in_the_workspace_records_it_and_clears_that_sections_sample_m
     page = manager.get(done.headers["Location"]).get_data(as_text=True)
     assert "Approved microneedling/risks version" in page and "(en, ar, es) by Dr Ana Ruiz" in page
     assert "Approved by Dr Ana Ruiz on " in page
+    folded = " ".join(page.split())
+    for language in ("Arabic", "Spanish"):
+        assert f'<li>{language}: <span class="status status-ok">Approved</span>' in folded
 
     records = load_approvals(kit)["microneedling/risks"]
     assert set(records) == {"en", "ar", "es"} and records["en"].by == "Dr Ana Ruiz"

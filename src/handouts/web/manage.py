@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel import Locale
 from babel.dates import format_datetime
 from flask import (
     Blueprint,
@@ -80,9 +81,9 @@ def content() -> str:
     )
 
 
-def _section(slug: str, name: str):
-    """The treatment, its section names, and the English block named, or a 404."""
-    library = ContentLibrary(clinic().kit_dir)
+def _section(slug: str, name: str, library: ContentLibrary | None = None):
+    """The treatment and the English block named, or a 404."""
+    library = library or ContentLibrary(clinic().kit_dir)
     try:
         treatment = library.treatment(slug)
     except HandoutsError:
@@ -95,8 +96,15 @@ def _section(slug: str, name: str):
 @blueprint.route("/content/<slug>/<name>")
 def section(slug: str, name: str) -> str:
     current = clinic()
-    treatment, block = _section(slug, name)
+    library = ContentLibrary(current.kit_dir)
+    treatment, block = _section(slug, name, library)
     item = review_block(current, block, today())
+    translations = []
+    for language in library.languages(treatment)[1:]:
+        translated = library.block(treatment, name, language)
+        if translated.language == language:  # else the English text stands in
+            shown = Locale.parse(language.replace("-", "_")).get_display_name("en") or language
+            translations.append((shown, review_block(current, translated, today(), False, False)))
     try:
         printed, problem = render_block(block, current).html, None
     except HandoutsError as error:
@@ -108,6 +116,7 @@ def section(slug: str, name: str) -> str:
         "manage/section.html",
         treatment=treatment,
         item=item,
+        translations=translations,
         printed=printed,
         problem=problem,
         following=following,
