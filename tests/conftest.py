@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import textwrap
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from smtp_server import certificate, mail_kit  # noqa: F401  (fixtures for email and web tests)
+from smtp_server import certificate, free_port, mail_kit  # noqa: F401  (fixtures for email and web tests)
 
 from handouts.paths import DEMO_CLINIC_DIR
+
+CHROMIUM = os.environ.get("HANDOUTS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 MINIMAL_CLINIC = """\
 name: Test Clinic
@@ -117,3 +126,68 @@ def private_history(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HANDOUTS_HOME", str(tmp_path_factory.mktemp("home")))
         yield
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Real headless Chromium (Debian's, or ``$HANDOUTS_CHROMIUM``) for the browser tests."""
+    assert Path(CHROMIUM).exists(), (
+        f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+        "(apt-get install chromium) or set HANDOUTS_CHROMIUM"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page that fails the test on any script error or blocked resource."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
+    )
+    page = context.new_page()
+    problems: list[str] = []
+    expected = "the server responded with a status of 400"  # a form sent back to be fixed
+
+    def console(message) -> None:
+        if message.type == "error" and expected not in message.text:
+            problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    assert problems == []  # no script errors, no blocked resources
+
+
+@contextlib.contextmanager
+def handouts_serve(*args: str, env: dict[str, str]) -> Iterator[str]:
+    """`handouts serve ARGS` on a free port, as a clinic would start it; yields its address."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "serve", *args, "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"handouts serve did not start: {process.stdout.read()}")
+            time.sleep(0.2)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()

@@ -7,81 +7,23 @@ Playwright drives Debian's Chromium (``/usr/bin/chromium``, or ``$HANDOUTS_CHROM
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import handouts_serve
 from pdfcheck import text
-from playwright.sync_api import expect, sync_playwright
-from smtp_server import free_port
+from playwright.sync_api import expect
 
-CHROMIUM = os.environ.get("HANDOUTS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`handouts serve` on the demo clinic, as reception would start it."""
-    port = free_port()
     home = tmp_path_factory.mktemp("home")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handouts", "serve", "--port", str(port)],
-        env={**os.environ, "HANDOUTS_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"handouts serve did not start: {process.stdout.read()}")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=30)
-    process.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), (
-        f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
-        "(apt-get install chromium) or set HANDOUTS_CHROMIUM"
-    )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
-    )
-    page = context.new_page()
-    problems: list[str] = []
-    expected = "the server responded with a status of 400"  # a form sent back to be fixed
-
-    def console(message) -> None:
-        if message.type == "error" and expected not in message.text:
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page
-    context.close()
-    assert problems == []  # no script errors, no blocked resources
+    with handouts_serve(env={"HANDOUTS_HOME": str(home)}) as address:
+        yield address
 
 
 def test_reception_previews_and_downloads_a_named_patients_leaflet(server, page, tmp_path):

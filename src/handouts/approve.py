@@ -26,7 +26,7 @@ from .content import Block, ContentLibrary
 from .errors import ContentError, HandoutsError, InputError
 from .history_file import HistoryError, check_history
 from .kit_lock import kit_lock
-from .paths import display_path
+from .paths import DEMO_CLINIC_DIR, display_path
 from .yaml_edit import dump_text, load_for_edit, save_edited
 
 HEADER = """\
@@ -35,6 +35,11 @@ Each records, per language: the version, a SHA-256 of the text (the Markdown aft
 front matter, line endings as \\n), who approved it, when, and the text approved.
 When the text changes, the section is no longer approved and 'handouts check' shows
 what changed. Do not edit by hand: run 'handouts approve TREATMENT/SECTION --by NAME'."""
+
+DEMO_NOT_CHANGED = (
+    "name your clinic kit; the built-in demo clinic is part of handouts and is not changed "
+    "(make a kit with 'handouts init DIR')"
+)
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,9 @@ def approve_sections(
     by = " ".join(by.split())
     if not by:
         raise InputError("--by: give the name of the person who read and approves the text")
-    if clinic_dir is None:
-        raise InputError(
-            "--clinic: name your clinic kit; the built-in demo clinic is part of handouts "
-            "and is not changed (make a kit with 'handouts init DIR')"
-        )
     clinic = load_clinic(clinic_dir)
+    if clinic_dir is None or clinic.kit_dir.resolve() == DEMO_CLINIC_DIR.resolve():
+        raise InputError(f"--clinic: {DEMO_NOT_CHANGED}")
     library = ContentLibrary(clinic.kit_dir)
     chosen = {key: blocks for target in targets for key, blocks in _sections(library, target)}
     check_history(clinic)  # the audit log must be able to record it before anything changes

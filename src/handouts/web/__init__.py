@@ -16,8 +16,9 @@ from ..config import load_clinic
 from ..errors import HandoutsError
 from ..mail import can_send
 from ..paths import data_folder
-from . import api, auth, brand, letters, pages
-from .auth import TOKEN_VARIABLE, check_token, signed_in, trusted_hosts
+from . import api, auth, brand, letters, manage, pages
+from .auth import MANAGER_VARIABLE, TOKEN_VARIABLE, check_token, signed_in, trusted_hosts
+from .doors import MANAGER
 from .pool import LeafletPool
 from .previews import PreviewStore
 from .state import WebState, clinic
@@ -37,6 +38,7 @@ def create_app(
     workers: int | None = None,
     prepare: bool = True,
     host: str | None = None,
+    manager_code: str | None = None,
 ) -> Flask:
     """The web app for the clinic kit at ``clinic_dir`` (the demo clinic when None).
 
@@ -46,16 +48,25 @@ def create_app(
     ``prepare`` has the workers ready every treatment's leaflet for stamping as they
     start, and again after a kit change (tests that do not time copies turn it off).
     ``host`` is the address it is served on: without a code, browsers may name it
-    (e.g. 127.0.0.2) as well as localhost.
+    (e.g. 127.0.0.2) as well as localhost. ``manager_code`` opens the manager workspace
+    (default: ``HANDOUTS_MANAGER_CODE``; none means the workspace is off).
     """
     kit_dir = load_clinic(clinic_dir).kit_dir  # a broken clinic.yaml stops here, clearly
     if token is None:
         token = os.environ.get(TOKEN_VARIABLE) or None
     check_token(token)
+    if manager_code is None:
+        manager_code = os.environ.get(MANAGER_VARIABLE) or None
+    check_token(manager_code, MANAGER_VARIABLE)
+    if manager_code and token and manager_code.strip() == token.strip():
+        raise HandoutsError(
+            f"{MANAGER_VARIABLE}: use another code than {TOKEN_VARIABLE}, which reception has"
+        )
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         HANDOUTS_TOKEN=token,
+        HANDOUTS_MANAGER_CODE=manager_code,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -63,11 +74,10 @@ def create_app(
         WTF_CSRF_SSL_STRICT=False,
         TRUSTED_HOSTS=trusted_hosts(token, host),
     )
-    app.extensions["handouts_sessions"] = set()
     maker = LeafletPool(kit_dir, cache_dir or data_folder() / "cache", workers, prepare=prepare)
     app.extensions["handouts"] = WebState(kit_dir, maker, PreviewStore())
     CSRFProtect(app)
-    for module in (auth, brand, pages, letters, api):
+    for module in (auth, brand, pages, letters, api, manage):
         app.register_blueprint(module.blueprint)
     _add_error_pages(app)
     app.after_request(_secure_headers)
@@ -82,6 +92,7 @@ def _page_context() -> dict[str, object]:
         "has_logo": current.logo_path is not None,
         "needs_sign_in": bool(current_app.config["HANDOUTS_TOKEN"]),
         "signed_in": signed_in(),
+        "manager_signed_in": MANAGER.is_open(),
         "version": __version__,
         "mail_ready": can_send(current),
     }

@@ -2,18 +2,16 @@
 
 On loopback no code is needed. To serve other machines, ``HANDOUTS_WEB_TOKEN`` must be
 set; then every request needs it, either signed in through the form (a session cookie)
-or, for scripts, as ``Authorization: Bearer <token>``. Wrong codes are throttled: see
-``SIGN_IN_LIMITS``.
+or, for scripts, as ``Authorization: Bearer <token>``. The manager workspace has a door
+of its own (``MANAGER``, ``HANDOUTS_MANAGER_CODE``), always locked. Wrong codes at either
+door are throttled alike: see ``SIGN_IN_LIMITS``.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import math
-import secrets
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,8 +29,10 @@ from flask import (
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
 from ..errors import HandoutsError
+from .doors import RECEPTION, matches, note_attempt, safe_next, sign_in_door, sign_in_page
 
 TOKEN_VARIABLE = "HANDOUTS_WEB_TOKEN"
+MANAGER_VARIABLE = "HANDOUTS_MANAGER_CODE"
 MIN_TOKEN_LENGTH = 12
 OPEN_ENDPOINTS = {
     "auth.login",
@@ -43,6 +43,8 @@ OPEN_ENDPOINTS = {
     "brand.favicon",
 }
 """Pages anyone may load: the sign-in form and what it needs to look right."""
+OWN_DOOR_BLUEPRINTS = {"manage"}
+"""Blueprints that check a door of their own (the manager's) instead of reception's."""
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 """Host names a browser on this computer uses to reach an app bound to loopback."""
@@ -70,11 +72,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_token(token: str | None) -> None:
+def check_token(token: str | None, variable: str = TOKEN_VARIABLE) -> None:
     """Refuse an access code that is too short to resist guessing."""
     if token is not None and len(token.strip()) < MIN_TOKEN_LENGTH:
         raise HandoutsError(
-            f"{TOKEN_VARIABLE}: use at least {MIN_TOKEN_LENGTH} characters, e.g. four random words"
+            f"{variable}: use at least {MIN_TOKEN_LENGTH} characters, e.g. four random words"
         )
 
 
@@ -100,15 +102,6 @@ def check_binding(host: str, token: str | None) -> None:
         )
 
 
-def _matches(given: str, token: str) -> bool:
-    return hmac.compare_digest(given.encode(), token.encode())
-
-
-def _signed_in_sessions() -> set[str]:
-    """Ids of the browser sessions signed in since the app started (sign out removes one)."""
-    return current_app.extensions["handouts_sessions"]
-
-
 def _bearer() -> str | None:
     """The access code in an ``Authorization: Bearer`` header, if there is one."""
     header = request.headers.get("Authorization", "")
@@ -124,29 +117,20 @@ def signed_in() -> bool:
         return True
     given = _bearer()
     if given is not None:
-        right = _matches(given, token.strip())
-        _note_attempt(right)
+        right = matches(given, token.strip())
+        note_attempt(right)
         return right
-    return session.get("access") in _signed_in_sessions()
+    return RECEPTION.is_open()
 
 
 # Throttling wrong access codes ---------------------------------------------------------
 
 
-def _note_attempt(right: bool) -> None:
-    """Count a wrong code against this client; remember a client that got it right."""
-    if right:
-        current_app.extensions["handouts_known_clients"].add(request.remote_addr)
-    else:
-        g.handouts_wrong_code = True
-
-
 def _not_a_code() -> bool:
     """True for requests that carry no access code to check (most of them)."""
-    if not current_app.config["HANDOUTS_TOKEN"]:
-        return True
-    sign_in = request.endpoint == "auth.login" and request.method == "POST"
-    return not sign_in and _bearer() is None
+    if sign_in_door() is not None:
+        return False
+    return not current_app.config["HANDOUTS_TOKEN"] or _bearer() is None
 
 
 def _not_a_code_or_known() -> bool:
@@ -201,6 +185,7 @@ def _throttle(state) -> None:
 def too_many_wrong_codes(error: RateLimitExceeded):
     breached = current_app.extensions["handouts_limiter"].current_limit
     wait = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
+    door = sign_in_door() or RECEPTION
     if error.limit.scope == "sign-in-all":
         message = (
             "Too many wrong access codes were tried, from several computers: sign-in here is "
@@ -210,14 +195,14 @@ def too_many_wrong_codes(error: RateLimitExceeded):
     else:
         message = (
             f"Too many wrong access codes from this computer. Wait {_in_words(wait)}, then type "
-            "it again; check it with your clinic manager."
+            f"it again; {door.ask}."
         )
     if request.path.startswith("/api/") or _bearer() is not None:
         response = jsonify(error=message)
     else:
-        target = _safe_next(request.values.get("next"))
+        target = safe_next(request.values.get("next"), door)
         response = current_app.make_response(
-            render_template("login.html", error=message, next=target)
+            render_template(door.template, error=message, next=target)
         )
     response.status_code = 429
     response.headers["Retry-After"] = str(wait)
@@ -235,6 +220,8 @@ def require_access():
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         # Another website's page (a link, an image, a form) must not reach patient data.
         abort(403, "This app only answers its own pages. Open it from its address instead.")
+    if request.blueprint in OWN_DOOR_BLUEPRINTS:
+        return None
     if request.endpoint in OPEN_ENDPOINTS or signed_in():
         return None
     if request.path.startswith("/api/"):
@@ -245,42 +232,13 @@ def require_access():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an address elsewhere (``//evil``, tabs, backslashes)."""
-    if (
-        target
-        and target.startswith("/")
-        and not any(character in target for character in "\\\t\r\n")
-        and target.isprintable()
-        and not urlsplit(target).netloc
-        and not target.startswith("//")
-    ):
-        return target
-    return url_for("pages.index")
-
-
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    token = current_app.config["HANDOUTS_TOKEN"]
-    target = _safe_next(request.values.get("next"))
-    if not token:
-        return redirect(target)
-    error = None
-    if request.method == "POST":
-        right = _matches(request.form.get("token", "").strip(), token.strip())
-        _note_attempt(right)
-        if right:
-            session.clear()
-            session["access"] = secrets.token_urlsafe(24)
-            _signed_in_sessions().add(session["access"])
-            return redirect(target, code=303)
-        error = "That access code is not right. Check it with your clinic manager."
-    status = 401 if error else 200
-    return render_template("login.html", error=error, next=target), status
+    return sign_in_page(RECEPTION)
 
 
 @blueprint.route("/logout", methods=["POST"])
 def logout():
-    _signed_in_sessions().discard(session.get("access", ""))
+    RECEPTION.sign_out()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
