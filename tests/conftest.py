@@ -150,6 +150,12 @@ def page(browser):
         viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
     )
     page = context.new_page()
+    # A leaflet made while the server's workers still prepare the kit's twenty leaflets for
+    # stamping, on a two-core machine busy with the proof tests, can take longer than
+    # Playwright's 30 s: give clicks (which wait for the page they open) and navigations
+    # room. A liveness bound: nothing is timed here.
+    page.set_default_timeout(120_000)
+    page.set_default_navigation_timeout(120_000)
     problems: list[str] = []
     expected = "the server responded with a status of 400"  # a form sent back to be fixed
 
