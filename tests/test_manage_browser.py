@@ -19,6 +19,10 @@ from handouts.config import load_clinic
 from handouts.leaflet import make_leaflet
 from handouts.request import LeafletRequest
 
+# Every Chromium test runs in one test worker: two browsers at once on two cores have
+# crashed a page ("Page crashed") now and then.
+pytestmark = pytest.mark.xdist_group("chromium")
+
 MANAGER_CODE = "purple manager lamp seventeen"
 SAMPLE = "Sample text: not yet reviewed by your clinic"
 SECTIONS = ("about", "what-to-expect", "benefits", "before", "aftercare", "risks", "alternatives")

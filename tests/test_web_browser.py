@@ -15,6 +15,10 @@ from conftest import handouts_serve
 from pdfcheck import text
 from playwright.sync_api import expect
 
+# Every Chromium test runs in one test worker: two browsers at once on two cores have
+# crashed a page ("Page crashed") now and then.
+pytestmark = pytest.mark.xdist_group("chromium")
+
 DOCS = Path(__file__).parents[1] / "docs"
 
 
