@@ -206,24 +206,9 @@ def last_page_fill(pdf) -> float | None:
     if pdf.pages < 2 or len(pdf.ends) < pdf.pages:
         return None
     end = pdf.ends[pdf.pages - 1].get(LEAFLET_TEXT)
-    page_height = _page_height(pdf)
-    if end is None or page_height is None:
+    if end is None or not pdf.last_page_height:
         return None
-    return end[3] / page_height
-
-
-def _page_height(pdf) -> float | None:
-    """Height of the last page in CSS pixels, read from the PDF."""
-    import io
-
-    import pikepdf
-
-    try:
-        with pikepdf.open(io.BytesIO(pdf.data)) as document:
-            box = document.pages[-1].mediabox
-            return float(box[3] - box[1]) * 4 / 3
-    except pikepdf.PdfError:  # an unreadable PDF is WeasyPrint's problem, not the fit's
-        return None
+    return end[3] / pdf.last_page_height
 
 
 def _render(html: str, handout: Handout, clinic: Clinic):

@@ -244,7 +244,7 @@ class PersonalCopies:
         page = pages[fit]
         slotted = self._slotted(leaflet, fit, page.height)
         data = slotted.stamp(page)
-        stamped = replace(slotted.pdf, data=data)
+        stamped = slotted.pdf.with_data(data)
         return stamped, fit, slotted, page
 
     @staticmethod

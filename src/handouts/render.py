@@ -6,8 +6,9 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import weasyprint
@@ -34,11 +35,14 @@ RENDER_OPTIONS: dict[str, object] = {
 """Options passed straight to ``weasyprint.Document.write_pdf``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RenderedPDF:
-    """PDF bytes, how many pages they hold, and where element ids land on each page."""
+    """A laid-out leaflet: how many pages, where element ids land, and its PDF bytes.
 
-    data: bytes
+    The bytes are written when first asked for (``data``): a fit tries several layouts of a
+    leaflet and needs only their boxes, so only the one it keeps is written as a PDF.
+    """
+
     pages: int
     anchors: tuple[dict[str, Box], ...] = ()
     """Per page: element id -> its border box (left, top, right, bottom) in CSS pixels
@@ -47,6 +51,30 @@ class RenderedPDF:
     """Per page: element id -> the box of the last thing laid out inside the element on
     that page (the element's own box when it is empty): where its words end there, in
     whichever column. An element's last page is the last page it has an entry on."""
+    last_page_height: float | None = None
+    """The last page's height in CSS pixels."""
+    written: bytes | None = field(default=None, repr=False)
+    writer: Callable[[], bytes] | None = field(default=None, repr=False)
+    """Writes the PDF of this layout (in the thread that laid it out), once."""
+
+    @property
+    def data(self) -> bytes:
+        """The PDF's bytes, written now if they were not yet."""
+        if self.written is None:
+            if self.writer is None:
+                raise ValueError("a RenderedPDF needs its bytes or a writer")
+            object.__setattr__(self, "written", self.writer())
+            object.__setattr__(self, "writer", None)  # the laid-out document can go
+        return self.written
+
+    def with_data(self, data: bytes) -> RenderedPDF:
+        """The same layout with other bytes (a stamped copy of it)."""
+        return replace(self, written=data, writer=None)
+
+    def __getstate__(self) -> dict:
+        """Pickled (sent between processes) with its bytes, not its writer."""
+        self.data  # noqa: B018 - written before it leaves this process
+        return {**self.__dict__, "writer": None}
 
     def end(self, element_id: str) -> tuple[int, Box] | None:
         """The last page (0-based) ``element_id`` is on, and where its content ends there."""
@@ -143,7 +171,7 @@ def render_pdf(
     roots: list[Path],
     stylesheets: Sequence[str] = (),
 ) -> RenderedPDF:
-    """Render assembled leaflet HTML to PDF bytes.
+    """Lay out assembled leaflet HTML; its PDF bytes are written when first asked for.
 
     ``roots`` are the only folders WeasyPrint may read from. The ``stylesheets``
     linked from ``html`` are parsed once per process and reused (a link a kit template
@@ -155,29 +183,61 @@ def render_pdf(
     this kit were lost. They are dropped and the leaflet rendered once more with fresh
     ones; only a box that comes back is an error.
     """
-    while True:
-        try:
-            return _render(html, base_url, _resources(tuple(roots)), stylesheets)
-        except _LetterNotDrawn as error:
-            _forget_resources()
-            if error.fresh:  # fresh fonts drew a box too: the letter truly has no font
-                raise RenderError(str(error)) from None
-
-
-class _LetterNotDrawn(Exception):
-    def __init__(self, message: str, fresh: bool) -> None:
-        super().__init__(message)
-        self.fresh = fresh
-
-
-def _render(html: str, base_url: Path, resources: _Resources, stylesheets) -> RenderedPDF:
+    resources = _resources(tuple(roots))
     fresh = resources.renders == 0
     resources.renders += 1
+    with _watching() as problems:
+        document = _lay_out(html, base_url, resources, stylesheets)
+    _raise_problems(problems)
+
+    def write() -> bytes:
+        with _watching() as problems:
+            pdf = document.write_pdf(**RENDER_OPTIONS)
+        _raise_problems(problems)
+        if problems.not_drawn:
+            _forget_resources()
+            letters = ", ".join(problems.not_drawn[:5])
+            if fresh:  # fresh fonts drew a box too: the letter truly has no font
+                raise RenderError(
+                    f"cannot build the leaflet: no font draws {letters}; use the bundled fonts "
+                    "(see 'The leaflet's font' in the README) or a kit font that has these "
+                    "letters"
+                )
+            return render_pdf(html, base_url, roots, stylesheets).data
+        return finish_pdf(pdf)
+
+    return RenderedPDF(
+        pages=len(document.pages),
+        anchors=tuple(dict(page.anchors) for page in document.pages),
+        ends=tuple(content_ends(page._page_box) for page in document.pages),
+        last_page_height=document.pages[-1].height if document.pages else None,
+        writer=write,
+    )
+
+
+@contextmanager
+def _watching() -> Iterator[_ProblemLog]:
+    """Collect what WeasyPrint logs while the block runs."""
     problems = _ProblemLog()
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.addHandler(problems)
     logger.setLevel(logging.DEBUG)
+    try:
+        yield problems
+    finally:
+        logger.removeHandler(problems)
+        logger.setLevel(level)
+
+
+def _raise_problems(problems: _ProblemLog) -> None:
+    if problems.problems:
+        _forget_resources()  # never keep a stylesheet whose loading went wrong
+        raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
+
+
+def _lay_out(html: str, base_url: Path, resources: _Resources, stylesheets):
+    """WeasyPrint's laid-out document, with no attachments."""
     try:
         shared = []
         for url in stylesheets:
@@ -188,29 +248,13 @@ def _render(html: str, base_url: Path, resources: _Resources, stylesheets) -> Re
         document = weasyprint.HTML(
             string=html, base_url=base_url.as_uri() + "/", url_fetcher=resources.fetcher
         ).render(stylesheets=shared, font_config=resources.font_config, cache=resources.images)
-        document.metadata.attachments.clear()
-        for page in document.pages:
-            page.links[:] = [link for link in page.links if link[0] != "attachment"]
-        pdf = document.write_pdf(**RENDER_OPTIONS)
     except FatalURLFetchingError as error:
         reason = error.__cause__ or error
         raise RenderError(f"cannot build the leaflet: {reason}") from None
-    finally:
-        logger.removeHandler(problems)
-        logger.setLevel(level)
-    if problems.problems:
-        _forget_resources()  # never keep a stylesheet whose loading went wrong
-        raise RenderError(f"cannot build the leaflet: {problems.problems[0]}")
-    if problems.not_drawn:
-        letters = ", ".join(problems.not_drawn[:5])
-        raise _LetterNotDrawn(
-            f"cannot build the leaflet: no font draws {letters}; use the bundled fonts "
-            "(see 'The leaflet's font' in the README) or a kit font that has these letters",
-            fresh,
-        )
-    anchors = tuple(dict(page.anchors) for page in document.pages)
-    ends = tuple(content_ends(page._page_box) for page in document.pages)
-    return RenderedPDF(finish_pdf(pdf), len(document.pages), anchors, ends)
+    document.metadata.attachments.clear()
+    for page in document.pages:
+        page.links[:] = [link for link in page.links if link[0] != "attachment"]
+    return document
 
 
 def content_ends(page_box) -> dict[str, Box]:

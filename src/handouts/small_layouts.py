@@ -33,10 +33,10 @@ def render_small_layout(context: LeafletContext, clinic: Clinic):
     shorter = _shortening_steps(context)
     shortest = replace(context, treatments=shorter[-1] or context.treatments)
     _refuse_if_sheet_too_small(context, shortest, clinic)
-    problem = ""
+    problem, outside = "", None
     for step in shorter:
         attempt = replace(context, treatments=step) if step is not None else context
-        pdf, problem = _fit(attempt, clinic)
+        pdf, problem, outside = _fit(attempt, clinic, outside)
         if not problem:
             return pdf
     raise DoesNotFit(_refusal(context, problem, any(s is not None for s in shorter)))
@@ -132,20 +132,20 @@ def _render(handout: Handout, clinic: Clinic):
     )
 
 
-def _fit(context: LeafletContext, clinic: Clinic):
-    """A PDF of ``context`` that fits, with ``""``; or the last try with what does not fit."""
-    if context.layout != "trifold":  # a card: the house's tighter spacing before less text
-        handout = handout_from(context)
-        for fit in CARD_FITS:
-            pdf = _render(replace(handout, html=with_fit(handout.html, fit)), clinic)
-            problem = _card_problem(context, pdf)
-            if not problem:
-                break
-        return pdf, problem
+def _fit(context: LeafletContext, clinic: Clinic, outside: int | None = None):
+    """A PDF of ``context`` that fits, with ``""``; or the last try with what does not fit.
+
+    A tri-fold's search for how many sections go outside starts at ``outside`` (the
+    count the last, longer text settled on), else at the context's ``flap_sections``.
+    Returns the PDF, the problem, and that count (0 for a card).
+    """
+    if context.layout != "trifold":
+        return (*_fit_card(context, clinic), 0)
     # At least one section stays inside: a sheet that opens on nothing but small print
     # looks unfinished, however short the text.
     sections = max(0, len(context.treatments[0].blocks) - 1)
-    outside = min(max(context.flap_sections, 0), sections)
+    start = context.flap_sections if outside is None else outside
+    outside = min(max(start, 0), sections)
     tried: dict[int, tuple[object, str, bool]] = {}
     while outside not in tried:
         pdf = _render(handout_from(replace(context, flap_sections=outside)), clinic)
@@ -159,7 +159,36 @@ def _fit(context: LeafletContext, clinic: Clinic):
     fitting = [count for count, (_, _, fits) in tried.items() if fits]
     best = max(fitting) if fitting else min(tried)
     pdf, problem, _ = tried[best]
-    return pdf, problem
+    return pdf, problem, best
+
+
+def _fit_card(context: LeafletContext, clinic: Clinic):
+    """The card in the loosest of ``CARD_FITS`` that fits, or its leanest try and why not.
+
+    Each spacing is leaner than the one before, so a card that does not fit the leanest
+    fits none: the loosest is tried, then the leanest, then the ones between, halving.
+    """
+    handout = handout_from(context)
+
+    def attempt(level: int):
+        pdf = _render(replace(handout, html=with_fit(handout.html, CARD_FITS[level])), clinic)
+        return pdf, _card_problem(context, pdf)
+
+    loosest = attempt(0)
+    if not loosest[1]:
+        return loosest
+    best = attempt(len(CARD_FITS) - 1)
+    if best[1]:
+        return best
+    low, high = 1, len(CARD_FITS) - 1  # the loosest that fits is in low..high
+    while low < high:
+        middle = (low + high) // 2
+        tried = attempt(middle)
+        if tried[1]:
+            low = middle + 1
+        else:
+            high, best = middle, tried
+    return best
 
 
 def _blocks(context: LeafletContext) -> list[RenderedBlock]:

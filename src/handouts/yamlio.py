@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -95,6 +97,13 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> Any:
     ``NULL`` or ``~`` is None (empty), as YAML tools write it; a quoted one is text.
     ``first_line`` is the file line where ``text`` starts, for error messages.
     """
+    return copy.deepcopy(_parsed(text, source, first_line))
+
+
+@lru_cache(maxsize=512)
+def _parsed(text: str, source: str, first_line: int) -> Any:
+    """``parse_yaml``'s result, kept per text: a proof or a server reads the same files over
+    and over (callers get a copy, so none changes another's)."""
     if len(text.encode("utf-8", "replace")) > MAX_YAML_BYTES:
         raise ValueError(
             f"{source}: too large for a settings file (over {MAX_YAML_BYTES // 1024} KB)"
