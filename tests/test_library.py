@@ -108,20 +108,10 @@ def test_the_named_safety_items_are_in_the_built_leaflet(slug, tmp_path):
         assert item.lower() in words.lower(), (slug, item)
 
 
-@pytest.mark.parametrize("slug", TREATMENTS)
-def test_every_treatment_fits_three_pages_on_a4_and_letter(slug, tmp_path, weasyprint_log):
-    titles = [block.meta.title for block in LIBRARY.blocks(LIBRARY.treatment(slug))]
-    for paper in ("a4", "letter"):
-        result = build_handout([slug], output=tmp_path / f"{paper}.pdf", paper=paper)
-        assert result.pages <= 3, f"{slug} on {paper}: {result.pages} pages"
-        content = text(result.path)
-        for title in titles:
-            assert title in content
-    assert weasyprint_log == []
-
-
 @pytest.mark.parametrize("slug", SPANISH)
-def test_spanish_translations_are_complete_and_fit(slug, tmp_path, recwarn):
+def test_spanish_translations_are_complete(slug):
+    # That each Spanish leaflet fits, in every layout and paper, with every section's
+    # heading printed, is test_small_layouts' proof of the whole library.
     folder = builtin_dir("content") / slug
     assert (folder / "treatment.es.yaml").is_file()
     for name in STANDARD_BLOCKS:
@@ -132,11 +122,6 @@ def test_spanish_translations_are_complete_and_fit(slug, tmp_path, recwarn):
         assert set(re.findall(r"\{\{.*?\}\}", spanish.body)) == set(
             re.findall(r"\{\{.*?\}\}", english.body)
         )
-    for paper in ("a4", "letter"):
-        result = build_handout([slug], output=tmp_path / f"{paper}.pdf", paper=paper, language="es")
-        assert result.pages <= 3, f"{slug} in Spanish on {paper}: {result.pages} pages"
-        assert "Cuándo llamarnos" in text(result.path)
-    assert not [warning for warning in recwarn if "translation" in str(warning.message)]
 
 
 def test_list_shows_every_treatment_with_its_languages():

@@ -142,6 +142,18 @@ def test_anything_outside_the_trim_box_is_a_problem(clinic_kit):
     ), problems
 
 
+def test_a_section_left_out_of_the_leaflet_is_a_problem(clinic_kit):
+    # Kit CSS that hides a section: the PDF is made, but "Aftercare" is not in it.
+    kit = clinic_kit(
+        {"styles/extra.css": "#microneedling-aftercare { display: none; }"}, base="demo", name="m"
+    )
+    problems = _problems(kit)
+    assert problems == [
+        "microneedling, leaflet, a4, en: the section 'Looking after your skin afterwards' is not "
+        "in the leaflet"
+    ], problems
+
+
 def test_email_broken_inside_a_word_in_a_narrow_header(clinic_kit):
     css = """
         .clinic-identity { flex: 0 0 20mm !important; width: 20mm !important; }

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.catalogue import treatment_catalogue
+from handouts.choices import LAYOUT_INFO
 from handouts.cli import cli
 from handouts.paths import builtin_dir
 from handouts.proof import proof_matrix, run_proof
@@ -94,6 +95,14 @@ SELECTED = {
 }
 
 
+def most_pages(item) -> int:
+    """A standard leaflet on A4 or Letter runs to three pages at most (README, "The
+    built-in library"), a tri-fold to its two, a card to its sheet's sides."""
+    if item.layout == "leaflet":
+        return 3 if not item.large_print and item.paper != "a5" else 99
+    return LAYOUT_INFO[item.layout].pages(item.large_print, item.paper)
+
+
 @pytest.mark.parametrize("layout", ["leaflet", "trifold", "card"])
 @pytest.mark.parametrize("kit_name", ["demo", "fresh", "awkward"])
 def test_every_leaflet_of_the_library_is_made_with_no_problem(kit_name, layout, request):
@@ -106,7 +115,10 @@ def test_every_leaflet_of_the_library_is_made_with_no_problem(kit_name, layout, 
     assert {item.large_print for item in items} == {False, True}
     report = run_proof(kit, items, jobs=2, thumbnails=False)
     assert len(report.results) == len(items)
-    assert report.problems == []
+    assert report.problems == []  # every section's heading among them (missing_sections)
+    for result in report.results:
+        if not result.cannot:
+            assert 1 <= result.page_count <= most_pages(result.item), result.item.label
     # Every standard-print leaflet, tri-fold and card is made, and every large-print leaflet
     # and large-print card on A4 and Letter: only a large-print tri-fold or A5 card may be
     # too small a sheet, and then it says how much room its text needs.

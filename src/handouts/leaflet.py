@@ -35,6 +35,8 @@ class Leaflet:
     content_versions: dict[str, str]
     """``"<treatment>/<block>": "<version>"`` for every section printed."""
     record: LeafletRecord
+    section_titles: tuple[str, ...] = ()
+    """The heading of every section printed, in order."""
     stamped: bool = False
     """True when the copy was stamped onto a shared leaflet rather than rendered in full."""
 
@@ -72,6 +74,7 @@ class PlannedLeaflet:
             paper=handout.paper,
             language=handout.language,
             content_versions={block.key: block.version for block in handout.blocks},
+            section_titles=tuple(block.title for block in handout.blocks),
             record=leaflet_record(handout, pdf.data, self.request, output),
             stamped=stamped,
         )

@@ -58,6 +58,8 @@ class ProofResult:
     pages: tuple[bytes, ...] = ()
     title: str = ""
     notes: tuple[str, ...] = ()
+    page_count: int = 0
+    """Pages of the leaflet made (0 when it was not made)."""
     cannot: str = ""
     """Why no arrangement can make this leaflet of this text (``SheetTooSmall``): reported
     on its own, not as a problem of the kit."""
@@ -165,11 +167,13 @@ def proof_leaflet(clinic_dir: Path | None, item: ProofItem, thumbnails: bool = T
                 load_labels(template_folders(clinic), primary_language(leaflet.language)),
             )
             try:
-                problems = tuple(pdf_problems(leaflet.pdf, details, item.large_print))
+                problems = tuple(
+                    pdf_problems(leaflet.pdf, details, item.large_print, leaflet.section_titles)
+                )
             except Exception as error:
                 problems = (f"cannot be checked: {type(error).__name__}: {error}",)
             pages = tuple(page_images(leaflet.pdf)) if thumbnails else ()
-            result = ProofResult(item, problems, pages, leaflet.title)
+            result = ProofResult(item, problems, pages, leaflet.title, page_count=leaflet.pages)
     return replace(result, notes=tuple(notes))
 
 

@@ -12,12 +12,14 @@ the page:
   leaflet's letters have, leaving out the running footer: the sections' paragraphs and
   lists. Small print (the footer, the contact line, the disclaimer, captions) is not body
   text and may be smaller;
-- anything drawn outside the page's trim box.
+- anything drawn outside the page's trim box;
+- a section left out: its heading is nowhere in the text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -109,8 +111,11 @@ def _only_small_print(lines: list[Line], details: ClinicDetails) -> bool:
     return len(rest) <= SMALL_PRINT_LEFT
 
 
-def pdf_problems(pdf: bytes, details: ClinicDetails, large_print: bool) -> list[str]:
-    """Every problem found in the leaflet ``pdf``, one short phrase each."""
+def pdf_problems(
+    pdf: bytes, details: ClinicDetails, large_print: bool, titles: tuple[str, ...] = ()
+) -> list[str]:
+    """Every problem found in the leaflet ``pdf``, one short phrase each; ``titles`` are the
+    headings of the sections it must print."""
     pages = read_pages(pdf)
     lines = [char_lines(page.chars) for page in pages]
     running = running_lines(lines)
@@ -119,7 +124,25 @@ def pdf_problems(pdf: bytes, details: ClinicDetails, large_print: bool) -> list[
     problems += orphan_problems(pages, body, running, details)
     problems += detail_problems(lines, details)
     problems += size_problems(body, large_print)
+    problems += missing_sections(lines, titles)
     return problems
+
+
+def missing_sections(lines: list[list[Line]], titles: tuple[str, ...]) -> list[str]:
+    """Each section whose heading is nowhere in the PDF's text, wrapped or not.
+
+    Right-to-left headings are left out: Arabic is drawn in visual order with ligatures
+    that map back to no letters (see "Accessibility" in the README), so it cannot be read
+    back to compare.
+    """
+    text = "".join(INVISIBLE.sub("", line.text) for page in lines for line in page)
+    missing = []
+    for title in titles:
+        wanted = INVISIBLE.sub("", title)
+        right_to_left = any(unicodedata.bidirectional(char) in ("R", "AL") for char in wanted)
+        if wanted and not right_to_left and wanted not in text:
+            missing.append(f"the section {_shown(title, 80)} is not in the leaflet")
+    return missing
 
 
 def char_lines(chars: list[Mark]) -> list[Line]:
