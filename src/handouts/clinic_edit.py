@@ -146,9 +146,31 @@ def apply_values(document: CommentedMap, values: Mapping[str, Any]) -> list[Chan
         new = _written(key, value, old)
         if _text(old) == _text(new):
             continue
+        if isinstance(new, Mapping) and not isinstance(new, CommentedMap):
+            new = CommentedMap(new)
+        _keep_trailing_comment(mapping, parts[-1], old, new)
         mapping[parts[-1]] = new
         changes.append(Change(key, _short(old), _short(new)))
     return changes
+
+
+def _keep_trailing_comment(mapping: CommentedMap, key: str, old: Any, new: Any) -> None:
+    """Keep the comment lines after ``key`` after it when a value becomes a mapping or back.
+
+    ruamel keeps them with the last scalar written: the key's own value, or a mapping's last.
+    """
+    if isinstance(old, CommentedMap) == isinstance(new, CommentedMap):
+        return
+    if isinstance(old, CommentedMap):
+        token = old.ca.items.pop(next(reversed(old)), [None] * 4)[2] if old else None
+    else:
+        token = mapping.ca.items.pop(key, [None] * 4)[2]
+    if token is None:
+        return
+    if isinstance(new, CommentedMap) and new:
+        new.ca.items[next(reversed(new))] = [None, None, token, None]
+    elif not isinstance(new, CommentedMap):
+        mapping.ca.items[key] = [None, None, token, None]
 
 
 def problems_by_key(message: str, source: str) -> dict[str, str]:

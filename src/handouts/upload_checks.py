@@ -197,8 +197,8 @@ def check_font(data: bytes, name: str = "", field: str = "font") -> str:
         raise _refuse(field, name, "is not a TTF, OTF, WOFF or WOFF2 font file")
     try:
         with TTFont(io.BytesIO(data), lazy=False) as font:
-            if not font.getBestCmap():
-                raise _refuse(field, name, "has no characters this font can print")
+            if "cmap" not in font or not font.getBestCmap():
+                raise _refuse(field, name, "is not a font that can be read (no character map)")
     except UploadRefused:
         raise
     except (TTLibError, OSError, AssertionError, KeyError, ValueError, struct.error) as error:
