@@ -7,8 +7,6 @@ through ``upload_checks``; then a preview of a leaflet is made on the usual road
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 
 from ..approve import DEMO_NOT_CHANGED
@@ -30,6 +28,7 @@ from ..upload_checks import (
     check_logo,
     font_family_name,
 )
+from .clinic_fields import DETAILS, TRANSLATED
 from .doors import MANAGER
 from .manage import MAX_NAME_LENGTH, NAME_KEY, blueprint
 from .state import clinic, state
@@ -44,78 +43,6 @@ FACE_LABELS = {
     "italic": "Italic",
     "bold_italic": "Bold italic",
 }
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One clinic.yaml value on the details form."""
-
-    key: str
-    label: str
-    hint: str = ""
-    kind: str = "text"
-    """``text``, ``textarea``, ``number`` or ``select``."""
-    choices: tuple[str, ...] = ()
-    required: bool = False
-
-
-DETAILS = (
-    (
-        "Clinic",
-        (
-            FormField(
-                "name", "Clinic name", "As patients know it: header and PDF author.", required=True
-            ),
-            FormField(
-                "phone", "Phone", "The number patients call; printed in large type.", required=True
-            ),
-            FormField("address", "Address", "One line; separate parts with commas."),
-            FormField("email", "Email address"),
-            FormField("website", "Website", "e.g. www.example.com"),
-            FormField("booking_url", "Booking page", "Printed as a QR code."),
-            FormField("emergency", "When the clinic is closed", 'Follows "When we are closed:".'),
-        ),
-    ),
-    (
-        "Leaflets",
-        (
-            FormField("paper", "Paper", kind="select", choices=("a4", "letter", "a5")),
-            FormField("language", "Language", "e.g. en-GB, en-US, es: leaflets and dates."),
-            FormField("minimum_age", "Youngest age treated", "16 to 25; empty: 18.", "number"),
-            FormField(
-                "review_overdue",
-                "A section past its review date",
-                "mark: print it with a tag; refuse: make no leaflet with it.",
-                "select",
-                ("mark", "refuse"),
-            ),
-            FormField("disclaimer", "Small print", "Printed once at the end.", "textarea"),
-        ),
-    ),
-    (
-        "Email to patients",
-        (
-            FormField("mail.host", "Mail server", "e.g. smtp.office365.com; empty: no email."),
-            FormField(
-                "mail.security",
-                "Connection",
-                "starttls is the usual choice.",
-                "select",
-                ("starttls", "tls", "none"),
-            ),
-            FormField("mail.port", "Port", "Empty: the usual one for the connection.", "number"),
-            FormField("mail.username", "Login name", "Empty: the from address."),
-            FormField("mail.from", "From address"),
-            FormField("mail.reply_to", "Reply-to address"),
-            FormField(
-                "mail.precare_days", "Pre-care days", "Days before the visit (0 to 60).", "number"
-            ),
-            FormField("mail.timeout", "Timeout (seconds)", "5 to 3600; empty: 600.", "number"),
-        ),
-    ),
-)
-TRANSLATED = ("address", "emergency", "disclaimer")
-"""Clinic words a translation may give (``translations.<code>.<word>``)."""
 
 
 @blueprint.url_value_preprocessor
@@ -216,8 +143,8 @@ def _save(edit: ClinicEdit, part: str, typed: dict[str, str] | None = None):
     keys = [change.key for change in changes if change.key not in edit.files]
     files = [f"{name} saved in the kit" for name in edit.files]
     saved = "; ".join([*([f"{', '.join(keys)} changed in clinic.yaml"] if keys else []), *files])
-    flash(f"Saved by {who}: {saved}. The preview shows the leaflet now.", "success")
-    return redirect(url_for("manage.clinic_page", preview=_make_preview()) + "#preview", code=303)
+    flash(f"Saved by {who}: {saved}. The preview shows a leaflet as it prints now.", "success")
+    return redirect(url_for("manage.clinic_page", preview=_make_preview()), code=303)
 
 
 def _make_preview() -> str | None:
