@@ -370,6 +370,11 @@ BILLION_LAUGHS = (
             SVG.format("<foreignObject><p>hi</p></foreignObject>"),
             "has a <foreignObject> element (HTML inside the SVG)",
         ),
+        (
+            "logo.svg",
+            SVG.format('<a href="#m"><set attributeName="href" to="http://x.example/"/></a>'),
+            "changes a link by animation (<set> of href)",
+        ),
         ("logo.svg", BILLION_LAUGHS, "has an ENTITY declaration (entity expansion is refused)"),
         (
             "logo.svg",
@@ -494,3 +499,58 @@ def test_every_save_goes_in_the_audit_log_the_page_and_the_cli(manager, kit):
     assert "<td>Branding</td>" in page and "<code>colors.primary</code>" in page
     said = run("history", "--audit", "--clinic", str(kit))
     assert "branding" in said and "colors.primary" in said and "Riverside Skin Clinic" in said
+
+
+def preview_text(client, location: str) -> str:
+    """The words of the leaflet the clinic page previews after a save."""
+    preview_id = re.search(r"preview=([^&#]+)", location).group(1)
+    found = client.application.extensions["handouts"].previews.get(preview_id)
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(found.leaflet.pdf)).pages)
+
+
+def test_the_preview_after_each_save_is_made_with_the_new_details_not_a_cached_leaflet(manager):
+    first = post(manager, "details", {"name": "Riverside Skin Clinic"})
+    assert "Riverside Skin Clinic" in preview_text(manager, first.headers["Location"])
+    second = post(manager, "details", {"name": "Harbour Skin Clinic"})
+    words = preview_text(manager, second.headers["Location"])
+    assert "Harbour Skin Clinic" in words and "Riverside" not in words
+    page = manager.get(second.headers["Location"]).get_data(as_text=True)
+    assert page.count('src="/manage/clinic/preview/') == 2  # both pages of the leaflet
+
+
+def test_writers_at_the_same_time_never_lose_each_others_changes(kit):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handouts.clinic_edit import ClinicEdit, edit_clinic
+
+    codes = ["es", "fr", "de", "it", "pt", "nl", "pl", "ar"]
+    with ThreadPoolExecutor(len(codes)) as pool:
+        edits = [
+            pool.submit(edit_clinic, kit, ClinicEdit({f"translations.{code}.address": code}), WHO)
+            for code in codes
+        ]
+        [edit.result() for edit in edits]
+    clinic = load_clinic(kit)
+    assert {code: words.address for code, words in clinic.translations.items()} == {
+        code: code for code in codes
+    }
+    assert len(audit_rows(kit)) == len(codes)
+
+
+def test_text_typed_in_a_box_keeps_its_lines_and_an_unchanged_form_changes_nothing(manager, kit):
+    saved = post(manager, "details", {"disclaimer": "Line one.\r\nLine two."})
+    assert saved.status_code == 303
+    assert load_clinic(kit).disclaimer == "Line one.\nLine two."
+    before = (kit / "clinic.yaml").read_bytes()
+    again = post(
+        manager, "details", {"disclaimer": "Line one.\r\nLine two.", "name": "Your Clinic Name"}
+    )
+    assert "Nothing changed" in manager.get(again.headers["Location"]).get_data(as_text=True)
+    assert (kit / "clinic.yaml").read_bytes() == before
+
+
+def test_the_logo_can_be_left_off(manager, kit):
+    saved = post(manager, "logo", {"remove": "1"})
+    assert saved.status_code == 303
+    assert load_clinic(kit).logo is None and (kit / "logo.svg").is_file()
+    assert audit_rows(kit)[-1][2:] == ("logo", "logo.svg", None)

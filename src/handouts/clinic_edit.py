@@ -108,7 +108,7 @@ def _parent(document: CommentedMap, parts: list[str], create: bool) -> Commented
 def _written(key: str, value: Any, old: Any) -> Any:
     """``value`` as clinic.yaml should hold it: numbers plain, old quotes kept, empty None."""
     if isinstance(value, str):
-        value = value.strip()
+        value = value.replace("\r\n", "\n").strip()
         if value == "":
             return None
         if key in NUMBER_KEYS and value.isdigit():
@@ -124,7 +124,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, Mapping):
         return ", ".join(f"{key}: {item}" for key, item in value.items() if item is not None)
-    return str(value)
+    return str(value).replace("\r\n", "\n").strip()
 
 
 def _short(value: Any) -> str | None:

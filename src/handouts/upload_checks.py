@@ -34,6 +34,8 @@ FONT_MAGIC = {
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 LINK_ATTRIBUTES = {"href", "src"}
 """Attributes (``xlink:href`` too) whose value is fetched or followed."""
+ANIMATIONS = {"set", "animate"}
+"""Elements that can set an attribute, ``href`` too, after the checks have read it."""
 SAFE_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|jpg);base64,", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]*)", re.IGNORECASE)
 
@@ -144,6 +146,8 @@ def check_svg(data: bytes, name: str = "") -> None:
             raise _refuse("logo", name, "has a <script> element")
         if tag == "foreignObject":
             raise _refuse("logo", name, "has a <foreignObject> element (HTML inside the SVG)")
+        if tag in ANIMATIONS and element.get("attributeName", "").endswith("href"):
+            raise _refuse("logo", name, f"changes a link by animation (<{tag}> of href)")
         for attribute, value in element.attrib.items():
             _check_attribute(name, tag, _local(attribute), value)
         if tag == "style" and element.text:

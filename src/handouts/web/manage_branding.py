@@ -201,6 +201,8 @@ def _upload(name: str):
 
 @blueprint.route("/clinic/logo", methods=["POST"])
 def clinic_logo():
+    if request.form.get("remove") == "1":  # the file stays in the kit; leaflets print none
+        return _save(ClinicEdit(values={"logo": ""}), "logo")
     data, filename = _upload("logo")
     if data is None:
         return _page(400, None, {"logo": "Choose the logo file (PNG, JPEG or SVG)."}, "logo")
@@ -233,7 +235,8 @@ def clinic_font():
     if problems:
         return _page(400, None, problems, "font-files")
     typed_family = " ".join(request.form.get("font_family", "").split())[:60]
-    family = typed_family or _family_of(files["regular"][1]) or "Clinic Font"
+    family = typed_family or " ".join((_family_of(files["regular"][1]) or "").split())[:60]
+    family = family or "Clinic Font"
     stem = "".join(character for character in family if character.isascii() and character.isalnum())
     stem = stem or "ClinicFont"
     written = {

@@ -57,6 +57,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (picker && HEX.test(hex)) picker.value = full(hex);
       show(role, hex);
     });
+    if (picker && HEX.test(text.value.trim())) picker.value = full(text.value.trim());
     show(role, text.value.trim());
   }
 });
