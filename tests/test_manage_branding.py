@@ -554,3 +554,18 @@ def test_the_logo_can_be_left_off(manager, kit):
     assert saved.status_code == 303
     assert load_clinic(kit).logo is None and (kit / "logo.svg").is_file()
     assert audit_rows(kit)[-1][2:] == ("logo", "logo.svg", None)
+
+
+def test_a_language_is_added_with_its_own_words_checked_as_loading_would(manager, kit):
+    words = {"new_language": "es", "new_language.address": "Calle Mayor 1, Madrid"}
+    assert post(manager, "details", words).status_code == 303
+    assert load_clinic(kit).translations["es"].address == "Calle Mayor 1, Madrid"
+    page = manager.get("/manage/clinic").get_data(as_text=True)
+    assert 'name="translations.es.address" value="Calle Mayor 1, Madrid"' in page
+
+    long = {"new_language": "fr", "new_language.disclaimer": "x" * 301}
+    refused = post(manager, "details", long)
+    assert refused.status_code == 400
+    assert problems(refused) == ["is too long (at most 300 characters)"]
+    assert 'id="translations-fr-disclaimer"' in refused.get_data(as_text=True)
+    assert "fr:" not in (kit / "clinic.yaml").read_text(encoding="utf-8")

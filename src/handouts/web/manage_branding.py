@@ -36,6 +36,9 @@ from .state import clinic, state
 MAX_UPLOAD_REQUEST = len(FONT_STYLES) * MAX_FONT_BYTES + 1024 * 1024
 """Bytes a logo or font upload may send (the other forms keep the app's 64 KB)."""
 UPLOAD_ENDPOINTS = {"manage.clinic_logo", "manage.clinic_font"}
+PLACED_KEYS = {"by", "new_language", "colors.primary", "colors.accent", "logo", "font"}
+PLACED_KEYS |= {f"font.{style}" for style in FONT_STYLES}
+"""Keys besides the details whose problems show next to a field of their own."""
 FACE_NAMES = {"regular": "Regular", "bold": "Bold", "italic": "Italic", "bold_italic": "BoldItalic"}
 FACE_LABELS = {
     "regular": "Regular",
@@ -80,13 +83,19 @@ def _page(status: int = 200, typed: dict[str, str] | None = None, problems=None,
     if "colors.accent" not in shown:
         shown["colors.accent"] = current.colors.accent
     preview = state().previews.get(request.args.get("preview", ""))
+    codes = sorted({*_translation_codes(values), *_translation_codes(typed or {})})
+    placed = {field.key for _, fields in DETAILS for field in fields} | PLACED_KEYS
+    placed |= {f"translations.{code}.{word}" for code in codes for word in TRANSLATED}
+    problems = problems or {}
+    unplaced = [(key, text) for key, text in problems.items() if key not in placed]
     html = render_template(
         "manage/clinic.html",
         groups=DETAILS,
         translated=TRANSLATED,
-        codes=_translation_codes(values),
+        codes=codes,
         value=lambda key: shown.get(key, ""),
-        problems=problems or {},
+        problems=problems,
+        unplaced=unplaced,
         part=part,
         contrast=_colours(current.colors.primary, current.colors.accent),
         aa=WCAG_AA_TEXT,
