@@ -569,3 +569,65 @@ def test_a_language_is_added_with_its_own_words_checked_as_loading_would(manager
     assert problems(refused) == ["is too long (at most 300 characters)"]
     assert 'id="translations-fr-disclaimer"' in refused.get_data(as_text=True)
     assert "fr:" not in (kit / "clinic.yaml").read_text(encoding="utf-8")
+
+
+def test_forms_without_the_csrf_token_or_the_sign_in_are_refused(kit, make_client, tmp_path):
+    client = make_client(kit)
+    before = (kit / "clinic.yaml").read_bytes()
+    refused = client.post("/manage/clinic/details", data={"by": WHO, "name": "Riverside"})
+    assert refused.status_code == 400 and "This form has expired" in refused.get_data(True)
+    stranger = create_app(
+        kit, cache_dir=tmp_path / "cache", prepare=False, manager_code=MANAGER_CODE
+    )
+    outside = stranger.test_client()
+    assert outside.get("/manage/clinic").headers["Location"].startswith("/manage/login")
+    stranger.extensions["handouts"].maker.close()
+    assert (kit / "clinic.yaml").read_bytes() == before
+
+
+@pytest.mark.xdist_group("chromium")
+def test_in_chromium_the_contrast_shows_as_typed_and_a_large_logo_goes_through_the_server(
+    kit, tmp_path, page
+):
+    """Through `handouts serve` (waitress takes the 1.4 MB upload) and the page's own script."""
+    import os
+
+    from conftest import handouts_serve
+    from playwright.sync_api import expect
+
+    noise = Image.frombytes("RGB", (800, 600), os.urandom(800 * 600 * 3))
+    logo = tmp_path / "big-logo.png"
+    noise.save(logo)
+    assert 1024 * 1024 < logo.stat().st_size < 2 * 1024 * 1024
+    env = {"HANDOUTS_HOME": str(tmp_path / "home"), "HANDOUTS_MANAGER_CODE": MANAGER_CODE}
+    with handouts_serve("--clinic", str(kit), env=env) as address:
+        page.goto(address + "/manage/clinic")
+        page.get_by_label("Manager code").fill(MANAGER_CODE)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Clinic details and branding")).to_be_visible()
+
+        page.locator("#colors-primary").fill("#f5c542")
+        expect(page.locator("#colors-primary-contrast")).to_have_text(
+            "1.6:1 on white: too light for text (needs 4.5:1); choose a darker colour."
+        )
+        page.locator("#colours-by").fill(WHO)
+        page.get_by_role("button", name="Save colours").click()
+        expect(page.locator("#colours .field-problem")).to_contain_text("below the 4.5:1")
+        page.locator("#colors-primary-picker").fill("#0e3b5c")
+        expect(page.locator("#colors-primary")).to_have_value("#0e3b5c")
+        expect(page.locator("#colors-primary-contrast")).to_have_text(
+            "11.7:1 on white: text in it reads well."
+        )
+        page.get_by_role("button", name="Save colours").click()
+        expect(page.get_by_role("status")).to_contain_text("colors.primary changed")
+
+        page.locator("#logo-file").set_input_files(logo)
+        page.locator("#logo-by").fill(WHO)
+        page.get_by_role("button", name="Upload logo").click()
+        expect(page.get_by_role("status")).to_contain_text("logo.png saved in the kit")
+        expect(page.locator(".preview-pages img")).to_have_count(2)
+        page.screenshot(path="/tmp/manage-clinic-desktop.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.screenshot(path="/tmp/manage-clinic-phone.png", full_page=True)
+    assert (kit / "logo.png").read_bytes() == logo.read_bytes()
+    assert load_clinic(kit).colors.primary == "#0e3b5c"
