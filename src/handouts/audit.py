@@ -1,4 +1,4 @@
-"""The audit log: who approved (or migrated) what, when, with the old and new version.
+"""The audit log: who approved (or migrated) what, or changed the clinic's details, when.
 
 Kept in the ``audit`` table of the clinic's history database, never changed once written.
 """
@@ -20,7 +20,8 @@ class AuditEntry:
     at: str
     who: str
     action: str
-    """``approve``, or ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml)."""
+    """``approve``, ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml), or
+    ``branding`` (a clinic.yaml value or a logo or font file saved from the manager workspace)."""
     subject: str
     old: str | None = None
     new: str | None = None

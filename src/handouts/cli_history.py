@@ -15,13 +15,15 @@ from .cli_options import clinic_option
 @click.command()
 @clinic_option
 @click.option("--patient", help="Only leaflets for patients whose name contains this.")
-@click.option("--audit", is_flag=True, help="Show the audit log: who approved what, and when.")
+@click.option(
+    "--audit", is_flag=True, help="Show the audit log: who approved or changed what, and when."
+)
 @click.option("--csv", "as_csv", is_flag=True, help="With --audit: print CSV for a spreadsheet.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def history(
     clinic_dir: Path | None, patient: str | None, audit: bool, as_csv: bool, as_json: bool
 ) -> None:
-    """Show the leaflets made for this clinic, newest first (or, with --audit, approvals)."""
+    """Show the leaflets made for this clinic, newest first (or, with --audit, the audit log)."""
     from .config import load_clinic
 
     if as_csv and not audit:
@@ -61,7 +63,7 @@ def _print_audit(clinic, as_csv: bool, as_json: bool) -> None:
     elif as_json:
         click.echo(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False))
     elif not entries:
-        click.echo("No approvals recorded yet.")
+        click.echo("Nothing recorded in the audit log yet.")
     for entry in [] if as_csv or as_json else entries:
         change = f"{entry.old or '-'} -> {entry.new or '-'}"
         click.echo(f"{entry.at}  {entry.who}  {entry.action} {entry.subject}: {change}")

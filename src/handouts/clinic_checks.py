@@ -29,18 +29,25 @@ def check_fit(clinic: Clinic, slugs: list[str], report: CheckReport) -> None:
         report.add(severity, treatment, problem)
 
 
+def primary_contrast_problem(primary: str) -> str | None:
+    """Why ``primary`` is too light for text on white (WCAG AA), or None when it is not.
+
+    ``handouts check`` warns with it; the manager workspace refuses such a colour.
+    """
+    ratio = contrast_ratio(primary, "#ffffff")
+    if ratio >= WCAG_AA_TEXT:
+        return None
+    return (
+        f"{primary} on white has contrast {ratio:.1f}:1, below the {WCAG_AA_TEXT}:1 that "
+        f"text needs (WCAG AA); leaflets print text in {readable_shade(primary)} instead. "
+        "Choose a darker colour to pick the shade yourself"
+    )
+
+
 def check_clinic(clinic: Clinic, report: CheckReport) -> None:
     """Colours that fail contrast, values left from init, a font without bold or unreadable."""
-    primary = clinic.colors.primary
-    ratio = contrast_ratio(primary, "#ffffff")
-    if ratio < WCAG_AA_TEXT:
-        report.add(
-            "warning",
-            "clinic.yaml",
-            f"colors: primary: {primary} on white has contrast {ratio:.1f}:1, below the "
-            f"{WCAG_AA_TEXT}:1 that text needs (WCAG AA); leaflets print text in "
-            f"{readable_shade(primary)} instead. Choose a darker colour to pick the shade yourself",
-        )
+    if problem := primary_contrast_problem(clinic.colors.primary):
+        report.add("warning", "clinic.yaml", f"colors: primary: {problem}")
     for key, example in EXAMPLE_VALUES.items():
         if getattr(clinic, key) == example:
             report.add(

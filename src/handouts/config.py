@@ -339,6 +339,24 @@ def _unknown_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, list[st
     return found
 
 
+def clinic_from_text(text: str, kit_dir: Path, source: str) -> Clinic:
+    """The clinic that ``text``, as clinic.yaml in ``kit_dir``, describes: ConfigError if not.
+
+    ``load_clinic`` reads the file through this; the manager workspace checks an edit with it
+    before saving, so both give the same messages (``source: key: problem``, one per line).
+    """
+    try:
+        raw = parse_yaml(text, source)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected 'key: value' lines at the top level")
+    try:
+        return Clinic.model_validate({**raw, "kit_dir": kit_dir.resolve()})
+    except ValidationError as error:
+        raise ConfigError(schema_error_lines(error, source)) from None
+
+
 def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     """Load and validate ``clinic.yaml`` from ``kit_dir`` (the demo clinic when None)."""
     kit_dir = Path(kit_dir) if kit_dir is not None else DEMO_CLINIC_DIR
@@ -354,15 +372,10 @@ def load_clinic(kit_dir: Path | str | None = None) -> Clinic:
     if not config_file.is_file():
         raise ConfigError(f"{source}: file not found (create a kit with 'handouts init DIR')")
     try:  # KitFileError (a link out of the kit, not UTF-8) is a ValueError too
-        raw = parse_yaml(read_kit_text(config_file, resource_roots(kit_dir.resolve())), source)
+        text = read_kit_text(config_file, resource_roots(kit_dir.resolve()))
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected 'key: value' lines at the top level")
-    try:
-        clinic = Clinic.model_validate({**raw, "kit_dir": kit_dir.resolve()})
-    except ValidationError as error:
-        raise ConfigError(schema_error_lines(error, source)) from None
+    clinic = clinic_from_text(text, kit_dir, source)
     for key, known in _unknown_keys(clinic):
         leaf = key.rsplit(".", 1)[-1]
         guess = difflib.get_close_matches(leaf, known, n=1)

@@ -39,9 +39,10 @@ that trickle a request byte by byte (idle ones are closed by CHANNEL_TIMEOUT).""
 BACKLOG = 1024
 """Connections the system holds waiting to be accepted while waitress is busy."""
 
-MAX_REQUEST_BODY = 1024 * 1024
-"""Bytes waitress reads of a request body (its default is 1 GB, spilled to disk); the app
-itself refuses more than ``MAX_CONTENT_LENGTH`` with a friendly page."""
+MAX_REQUEST_BODY = 10 * 1024 * 1024
+"""Bytes waitress reads of a request body (its default is 1 GB, spilled to disk): room for
+the manager's logo and font uploads (``manage_branding.MAX_UPLOAD_REQUEST``); the app itself
+refuses more than ``MAX_CONTENT_LENGTH`` (64 KB) on every other form with a friendly page."""
 
 
 def serve(
