@@ -170,3 +170,6 @@ def audit_download() -> Response:
     response = Response(audit_csv(audit_log(clinic())), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
     return response
+
+
+from . import manage_editing  # noqa: E402, F401  (its routes are on this blueprint)
