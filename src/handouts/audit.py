@@ -1,4 +1,4 @@
-"""The audit log: who approved (or migrated) what, when, with the old and new version.
+"""The audit log: who approved, migrated, edited or added what, when, with the old and new version.
 
 Kept in the ``audit`` table of the clinic's history database, never changed once written.
 """
@@ -20,7 +20,9 @@ class AuditEntry:
     at: str
     who: str
     action: str
-    """``approve``, or ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml)."""
+    """``approve``; ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml);
+    ``edit`` (text saved in the workspace), ``revert`` (the kit's own text removed, the
+    built-in one used again) or ``add-treatment``."""
     subject: str
     old: str | None = None
     new: str | None = None

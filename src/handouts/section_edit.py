@@ -295,11 +295,7 @@ def save_section(
                 "someone changed this section since you opened it; nothing was saved. Copy "
                 "your text, reload the page and make your change again"
             )
-        if (
-            fresh.in_kit
-            and normal_text(markdown) == fresh.markdown
-            and (title == fresh.current.meta.title)
-        ):
+        if normal_text(markdown) == fresh.markdown and title == fresh.current.meta.title:
             raise InputError("nothing changed, so nothing was saved")
         checked = check_draft(clinic, fresh, title, markdown)
         if checked.block is None:

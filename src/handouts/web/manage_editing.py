@@ -108,7 +108,7 @@ def edit_section(slug: str, name: str):
                 _say_saved(section, change)
                 return redirect(url_for("manage.section", slug=slug, name=name), code=303)
     checked = check_draft(current, section, title, markdown)
-    status = 422 if request.method == "POST" and request.form.get("action") == "save" else 200
+    status = 400 if request.method == "POST" and request.form.get("action") == "save" else 200
     return render_template(
         "manage/edit.html",
         section=section,
@@ -244,4 +244,4 @@ def new_treatment():
         suggested=slug_for(form["title"]),
         name_value=session.get(NAME_KEY, ""),
         demo=is_demo(current),
-    ), (422 if error else 200)
+    ), (400 if error else 200)
