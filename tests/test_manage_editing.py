@@ -223,6 +223,8 @@ HOSTILE = [
     ("{{ clinic.phone | upper }}", "without filters or sums"),
     ("Visit {{ clinic.website }}.", "{{ clinic.website }} is used but clinic.yaml has no"),
     ("<!-- only a comment -->", "the block has no text after its front matter"),
+    ("![A picture](missing.png)", "image 'missing.png' not found in the kit"),
+    ("![Secrets](/etc/passwd)", "image '/etc/passwd' is not allowed"),
     ("Text.\n\n<!-- short -->\n", "'<!-- short -->' has no text after it"),
     ("".join("    " * n + "- a\n" for n in range(30)), "nested too deeply"),
 ]
