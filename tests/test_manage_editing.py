@@ -25,7 +25,7 @@ from handouts.history import database_path
 from handouts.leaflet import make_leaflet
 from handouts.paths import DEMO_CLINIC_DIR, builtin_dir
 from handouts.request import LeafletRequest
-from handouts.section_edit import MAX_MARKDOWN_CHARS, raise_version
+from handouts.section_draft import MAX_MARKDOWN_CHARS, raise_version
 from handouts.web import create_app
 
 MANAGER_CODE = "purple manager lamp seventeen"

@@ -8,24 +8,17 @@ what happened.
 
 from __future__ import annotations
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 
 from ..approve import DEMO_NOT_CHANGED
 from ..content import ContentLibrary, read_block
+from ..context import text_direction
 from ..errors import HandoutsError
 from ..new_treatment import add_treatment, slug_for
 from ..readability import MAX_GRADE, MAX_SMOG
-from ..section_edit import (
-    MAX_MARKDOWN_CHARS,
-    Section,
-    check_draft,
-    is_demo,
-    open_section,
-    revert_section,
-    save_section,
-    translation_notes,
-)
+from ..section_draft import MAX_MARKDOWN_CHARS, Section, check_draft, open_section
+from ..section_edit import is_demo, revert_section, save_section, translation_notes
 from ..templating import PLACEHOLDERS, placeholder_values
 from .manage import MAX_NAME_LENGTH, NAME_KEY, blueprint
 from .state import clinic
@@ -35,7 +28,7 @@ def language_name(code: str) -> str:
     """``es`` -> ``Spanish``: how the pages name a language."""
     try:
         return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return code
 
 
@@ -117,6 +110,7 @@ def edit_section(slug: str, name: str):
         base=base,
         checked=checked,
         language=language_name(section.language),
+        direction=text_direction(section.language),
         name_value=session.get(NAME_KEY, ""),
         placeholders=_placeholders(section.language),
         demo=is_demo(current),
