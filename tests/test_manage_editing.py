@@ -318,6 +318,14 @@ def test_non_latin_text_and_a_translation_are_saved_in_their_own_file(manager, k
     assert "The Spanish text still translates the older English version" in edit
     assert manager.get(f"{AFTERCARE}/edit?lang=fr").status_code == 404
 
+    # The kit's Spanish can go back to the built-in Spanish, on its own.
+    assert "Go back to the built-in Spanish text" in section
+    token = csrf_token(manager, f"{AFTERCARE}/revert?lang=es")
+    back = manager.post(f"{AFTERCARE}/revert?lang=es", data={"csrf_token": token, "by": NAME})
+    assert back.status_code == 303
+    assert not own_file(kit, "aftercare.es.md").exists() and own_file(kit).exists()
+    assert audit_rows(kit)[-1][:3] == (NAME, "revert", "microneedling/aftercare (es)")
+
 
 def test_a_stale_or_unchanged_save_is_refused(manager, kit):
     unchanged = save(manager, editor(manager)["markdown"])

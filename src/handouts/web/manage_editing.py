@@ -90,17 +90,20 @@ def edit_section(slug: str, name: str):
         title = request.form.get("title", "")
         markdown = request.form.get("markdown", "")
         base = request.form.get("base", "")
+    refused = None
     if request.method == "POST" and request.form.get("action") == "save":
         by = _by()
         if by is not None:
             try:
                 change = save_section(current, section, title, markdown, by, base)
             except HandoutsError as error:
-                flash(f"Not saved: {error.message}", "error")
+                refused = error.message
             else:
                 _say_saved(section, change)
                 return redirect(url_for("manage.section", slug=slug, name=name), code=303)
     checked = check_draft(current, section, title, markdown)
+    if refused and refused != checked.problem:  # else said once, beside the text
+        flash(f"Not saved: {refused}", "error")
     status = 400 if request.method == "POST" and request.form.get("action") == "save" else 200
     return render_template(
         "manage/edit.html",
@@ -109,6 +112,7 @@ def edit_section(slug: str, name: str):
         markdown=markdown,
         base=base,
         checked=checked,
+        refused=refused,
         language=language_name(section.language),
         direction=text_direction(section.language),
         name_value=session.get(NAME_KEY, ""),
