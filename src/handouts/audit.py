@@ -1,4 +1,5 @@
-"""The audit log: who approved (or migrated) what, or changed the clinic's details, when.
+"""The audit log: who approved, migrated, edited or added what, or changed the clinic's
+details, when, with the old and new version.
 
 Kept in the ``audit`` table of the clinic's history database, never changed once written.
 """
@@ -20,8 +21,10 @@ class AuditEntry:
     at: str
     who: str
     action: str
-    """``approve``, ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml), or
-    ``branding`` (a clinic.yaml value or a logo or font file saved from the manager workspace)."""
+    """``approve``; ``migrate`` (a clinic.yaml ``approved:`` line moved to approvals.yaml);
+    ``branding`` (a clinic.yaml value or a logo or font file saved from the manager
+    workspace); ``edit`` (text saved in the workspace), ``revert`` (the kit's own text
+    removed, the built-in one used again) or ``add-treatment``."""
     subject: str
     old: str | None = None
     new: str | None = None

@@ -106,11 +106,16 @@ def _read_model(path: Path, model: type[BaseModel]) -> BaseModel:
 
 def read_block(path: Path, treatment: str, name: str, language: str = "en") -> Block:
     """Read one Markdown block with its YAML front matter."""
-    source = display_path(path)
     try:
         text = read_kit_text(path)
     except KitFileError as error:
         raise ContentError(str(error)) from None
+    return parse_block(text, path, treatment, name, language)
+
+
+def parse_block(text: str, path: Path, treatment: str, name: str, language: str = "en") -> Block:
+    """A block from the text of its file (``path`` names it in messages); as ``read_block``."""
+    source = display_path(path)
     match = FRONT_MATTER.match(text)
     if not match:
         raise ContentError(

@@ -7,7 +7,7 @@ changed, or when the English text is approved and they are not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -106,7 +106,14 @@ def sections_to_review(
                 if block.language != language:
                     continue
                 item = review_block(clinic, block, today, dates=False, scores=False)
-                if item.reasons and (item.diff is not None or english.state.approved):
+                if block.meta.version != english.block.meta.version:
+                    behind = (
+                        f"translates version {block.meta.version}; the English text is now "
+                        f"version {english.block.meta.version}: update the translation"
+                    )
+                    item = replace(item, reasons=[*item.reasons, behind])
+                    items.append(item)
+                elif item.reasons and (item.diff is not None or english.state.approved):
                     items.append(item)
     return items
 

@@ -173,3 +173,4 @@ def audit_download() -> Response:
 
 
 from . import manage_branding  # noqa: E402, F401  (the clinic page's routes join this blueprint)
+from . import manage_editing  # noqa: E402, F401  (its routes are on this blueprint)
