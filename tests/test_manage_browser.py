@@ -7,6 +7,7 @@ screenshots (desktop and phone width) go to /tmp/manage-*.png, to be looked at b
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -56,12 +57,32 @@ def shoot(page, url: str, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_a_manager_reads_and_approves_every_microneedling_section(workspace, page, kit):
+def test_a_manager_brands_edits_and_approves_every_microneedling_section(
+    workspace, page, kit, tmp_path
+):
+    # Issue 17's "done when": never opening a YAML file, the manager brands the kit, reads,
+    # edits and approves every microneedling section; the leaflet then has no sample mark,
+    # the audit log has each step with her name, and one changed word brings the mark back.
     page.goto(workspace + "/manage")
     expect(page.get_by_role("heading", name="Manager sign-in")).to_be_visible()
     page.get_by_label("Manager code").fill(MANAGER_CODE)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Content review")).to_be_visible()
+
+    page.get_by_role("link", name="Clinic", exact=True).click()
+    page.locator("#name").fill("Harbour Dermatology")
+    page.locator("#phone").fill("0161 496 0000")
+    page.locator("#details-by").fill(NAME)
+    page.get_by_role("button", name="Save details").click()
+    expect(page.get_by_role("status")).to_contain_text("name, phone changed in clinic.yaml")
+
+    page.goto(workspace + "/manage/content/microneedling/aftercare")
+    page.get_by_role("link", name="Edit this section").click()
+    text = page.get_by_label("Text, in Markdown")
+    text.fill(text.input_value().replace("gentle", "mild", 1))
+    page.get_by_label("Your name").fill(NAME)
+    page.get_by_role("button", name="Save the text").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved microneedling/aftercare")
     shoot(page, workspace + "/manage/content", "content")
     shoot(page, workspace + "/manage/content/microneedling/aftercare", "section")
 
@@ -86,16 +107,38 @@ def test_a_manager_reads_and_approves_every_microneedling_section(workspace, pag
         page.get_by_role("link", name=link).click()
 
     expect(page.locator("section#microneedling")).to_contain_text("All approved")
-    leaflet = make_leaflet(LeafletRequest(("microneedling",)), load_clinic(kit))
-    printed = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(leaflet.pdf)).pages)
+    printed = leaflet_text(kit)
+    assert "Harbour Dermatology" in printed and "0161 496 0000" in printed
     assert "Microneedling" in printed and SAMPLE not in printed
 
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     for name in SECTIONS:
-        row = page.get_by_role("row").filter(has_text=f"microneedling/{name} (en)")
+        row = page.get_by_role("row").filter(has_text=f"Approve microneedling/{name} (en)")
         expect(row).to_contain_text(NAME)
     expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Manager sign-in")).to_be_visible()
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "handouts", "history", "--audit", "--clinic", str(kit)],
+        env={**os.environ, "HANDOUTS_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    steps = [line for line in audit.splitlines() if NAME in line]
+    assert any("branding" in line and "name" in line for line in steps), audit
+    assert any("edit" in line and "microneedling/aftercare" in line for line in steps), audit
+    for name in SECTIONS:
+        assert any("approve" in line and f"microneedling/{name}" in line for line in steps)
+
+    own = kit / "content" / "microneedling" / "aftercare.md"
+    own.write_text(own.read_text(encoding="utf-8").replace("mild", "soft", 1), encoding="utf-8")
+    assert SAMPLE in leaflet_text(kit)
+
+
+def leaflet_text(kit) -> str:
+    leaflet = make_leaflet(LeafletRequest(("microneedling",)), load_clinic(kit))
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(leaflet.pdf)).pages)
