@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .appointment_store import count_outcomes, save_appointments
-from .atomic import write_atomically
+from .atomic import NotARegularFile, write_atomically
 from .audit import spreadsheet_text
 from .booking_export import ExportRows, read_booking_export
 from .config import Clinic, load_clinic
@@ -92,9 +92,9 @@ def write_report(path: Path, result: ImportResult) -> Path:
         if target is beside and not os.access(path.parent, os.W_OK):
             continue
         try:
-            write_atomically(target, data)
+            write_atomically(target, data, mode=0o600)  # it names patients
             return target
-        except OSError:
+        except (OSError, NotARegularFile):
             continue
     raise HandoutsError(
         f"{display_path(path)}: imported, but the report could not be written beside it or "
