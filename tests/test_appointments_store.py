@@ -342,6 +342,7 @@ def test_service_names_match_titles_other_names_and_kit_aliases_ignoring_case_an
     assert names.treatment("Collagen-Induction Therapy") == "microneedling"
     assert names.treatment("peeling químico") == "chemical-peel"  # the Spanish title
     assert names.treatment("signature glow") == "hydrodermabrasion-facial"
+    assert names.treatment("Botox: 3 areas") == "anti-wrinkle-injections"
     assert names.treatment("Laser Lipo") is None
 
 

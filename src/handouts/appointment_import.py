@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .appointment_store import count_outcomes, save_appointments
@@ -36,6 +36,7 @@ class ImportResult:
     """``new``, ``updated``, ``rescheduled``, ``cancelled``, ``unchanged``, ``rejected``."""
     rows: ExportRows
     report: Path
+    """Where the report file was written."""
 
     def summary(self) -> str:
         """``3 new, 0 updated, 1 rescheduled, 0 cancelled, 2 unchanged, 1 rejected``."""
@@ -53,8 +54,8 @@ def import_appointments(path: Path, clinic: Clinic | Path | None = None) -> Impo
     rows = read_booking_export(path, clinic.appointments, names, clinic.font_path)
     counts = count_outcomes(save_appointments(clinic, rows.bookings))
     counts["rejected"] = len(rows.rejected)
-    result = ImportResult(counts, rows, path)
-    return ImportResult(counts, rows, write_report(path, result))
+    result = ImportResult(counts, rows, path.with_name(path.name + REPORT_SUFFIX))
+    return replace(result, report=write_report(path, report_text(result)))
 
 
 def report_text(result: ImportResult) -> str:
@@ -83,9 +84,9 @@ def _lines(where: str) -> str:
     return where.split(" ", 1)[1]
 
 
-def write_report(path: Path, result: ImportResult) -> Path:
-    """Write the report beside ``path``, else in the data folder; where it went."""
-    data = report_text(result).encode("utf-8-sig")  # the BOM: spreadsheets then read UTF-8
+def write_report(path: Path, text: str) -> Path:
+    """Write the report of importing ``path`` beside it, else in the data folder; where it went."""
+    data = text.encode("utf-8-sig")  # the BOM: spreadsheets then read UTF-8
     beside = path.with_name(path.name + REPORT_SUFFIX)
     fallback = data_folder() / "import-reports" / beside.name
     for target in (beside, fallback):

@@ -3,7 +3,7 @@
 A service matches a treatment's slug, its title, its ``also_known_as`` and ``booked_as``
 names (in every language it is written in) and the kit's own ``appointments.treatments``
 names, ignoring case, accents and punctuation. ``"Microneedling - Face"`` or ``"Botox (3
-areas)"`` that match nothing whole are tried again without what follows `` - `` or ``(``.
+areas)"`` that match nothing whole are tried again without what follows `` - ``, ``:`` or ``(``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .errors import HandoutsError
 
 SEVERAL = re.compile(r"\s*[;,+]\s*")
 """Between several services in one cell."""
-QUALIFIER = re.compile("\\s+[-\u2013\u2014:]\\s+.*$|\\s*\\(.*$")
+QUALIFIER = re.compile("\\s+[-\u2013\u2014]\\s+.*$|\\s*:\\s.*$|\\s*\\(.*$")
 """A trailing detail: ``- Face``, ``: 3 areas``, ``(60 min)``."""
 AMBIGUOUS = object()
 
