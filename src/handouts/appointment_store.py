@@ -9,86 +9,23 @@ Starts are the clinic's local time (``YYYY-MM-DDTHH:MM``, or ``YYYY-MM-DD`` with
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import unicodedata
 from collections import Counter
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import astuple, fields, replace
 from datetime import date, timedelta
 
+from .booking import BOOKED, CANCELLED, RESCHEDULED, Booking
 from .clock import now_iso
 from .config import Clinic
 from .history_file import connect
 
-BOOKED, RESCHEDULED, CANCELLED = "booked", "rescheduled", "cancelled"
 OUTCOMES = ("new", "updated", "rescheduled", "cancelled", "unchanged")
 """What saving a booking did, in the order a summary names them."""
+COLUMNS = [field.name for field in fields(Booking)]
 
 
-@dataclass(frozen=True)
-class StoredAppointment:
-    """One booking as the store keeps it."""
-
-    id: str
-    """Stable: ``<kind>:<the source's own id>``, or ``<kind>:row:<digest>`` (``appointment_id``)."""
-    source: str
-    """Where it was last read from: ``csv:<file name>``."""
-    source_id: str | None
-    patient: str
-    email: str | None
-    treatments: tuple[str, ...]
-    start: str
-    """Clinic local time, ``YYYY-MM-DDTHH:MM`` (``YYYY-MM-DD`` when the source gave no time)."""
-    practitioner: str | None
-    language: str | None
-    status: str
-    """``booked``, ``rescheduled`` (its start moved) or ``cancelled``."""
-    previous_start: str | None = None
-    first_seen: str = ""
-    last_changed: str = ""
-
-    @property
-    def day(self) -> date:
-        return date.fromisoformat(self.start[:10])
-
-    def details(self) -> tuple:
-        """What a source says about the booking, to tell whether anything changed."""
-        return (
-            self.patient,
-            self.email,
-            self.treatments,
-            self.start,
-            self.practitioner,
-            self.language,
-        )
-
-
-COLUMNS = [field.name for field in fields(StoredAppointment)]
-
-
-def appointment_id(
-    kind: str,
-    source_id: str | None,
-    patient: str,
-    email: str | None,
-    start: str,
-    treatments: tuple[str, ...],
-) -> str:
-    """The booking's id: the source's own, else a digest of who, when and what.
-
-    Without the source's id, the same row read again (from any file of that kind) is the
-    same appointment, but a booking moved to another time is a new one.
-    """
-    if source_id:
-        return f"{kind}:{source_id}"
-    who = " ".join(unicodedata.normalize("NFC", patient).casefold().split())
-    values = [who, (email or "").strip().lower(), start, sorted(treatments)]
-    digest = hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
-    return f"{kind}:row:{digest[:24]}"
-
-
-def save_appointments(clinic: Clinic, bookings: list[StoredAppointment]) -> list[str]:
+def save_appointments(clinic: Clinic, bookings: list[Booking]) -> list[str]:
     """Merge ``bookings`` (status ``booked`` or ``cancelled``, as the source says) into the
     store in one transaction; what became of each, one of ``OUTCOMES``."""
     stamp = now_iso()
@@ -97,7 +34,7 @@ def save_appointments(clinic: Clinic, bookings: list[StoredAppointment]) -> list
         return [_save(connection, booking, stamp) for booking in bookings]
 
 
-def _save(connection: sqlite3.Connection, booking: StoredAppointment, stamp: str) -> str:
+def _save(connection: sqlite3.Connection, booking: Booking, stamp: str) -> str:
     found = connection.execute(
         f"SELECT {', '.join(COLUMNS)} FROM appointments WHERE id = ?", (booking.id,)
     ).fetchone()
@@ -126,7 +63,7 @@ def _save(connection: sqlite3.Connection, booking: StoredAppointment, stamp: str
     return outcome
 
 
-def _write(connection: sqlite3.Connection, appointment: StoredAppointment) -> None:
+def _write(connection: sqlite3.Connection, appointment: Booking) -> None:
     """Insert the appointment, or replace the row with its id."""
     values = list(astuple(appointment))
     values[COLUMNS.index("treatments")] = json.dumps(list(appointment.treatments))
@@ -137,15 +74,15 @@ def _write(connection: sqlite3.Connection, appointment: StoredAppointment) -> No
     )
 
 
-def _from_row(row: tuple) -> StoredAppointment:
+def _from_row(row: tuple) -> Booking:
     values = dict(zip(COLUMNS, row, strict=True))
     values["treatments"] = tuple(json.loads(values["treatments"]))
-    return StoredAppointment(**values)
+    return Booking(**values)
 
 
 def stored_appointments(
     clinic: Clinic, first_day: date | None = None, last_day: date | None = None
-) -> list[StoredAppointment]:
+) -> list[Booking]:
     """The appointments from ``first_day`` to ``last_day`` (both included), by start."""
     where, bounds = [], []
     if first_day is not None:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from .appointment_settings import REQUIRED_FIELDS, AppointmentSettings
-from .appointment_store import BOOKED, CANCELLED, StoredAppointment, appointment_id
+from .booking import BOOKED, CANCELLED, Booking, booking_id
 from .config import EMAIL
 from .csv_table import TableRow, read_table
 from .errors import HandoutsError, InputError
@@ -21,6 +21,7 @@ from .service_names import ServiceNames, normalised
 
 KIND = "csv"
 TIME_DIRECTIVES = ("%H", "%I", "%M")
+MAX_ID_LENGTH = 200
 
 
 def _where(row: TableRow) -> str:
@@ -31,7 +32,7 @@ def _where(row: TableRow) -> str:
 class ExportRows:
     """What a file held: good bookings, rejected rows, and each unknown service's rows."""
 
-    bookings: list[StoredAppointment] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     """``("line 12", reason)`` for each row not imported."""
     unknown_services: dict[str, list[str]] = field(default_factory=dict)
@@ -70,12 +71,16 @@ class UnknownServices(InputError):
     """A service cell naming no treatment we have."""
 
     def __init__(self, label: str, services: list[str]) -> None:
+        self.label = label
         shown = ", ".join(repr(service) for service in services)
         super().__init__(
             f"{label}: unknown service {shown}; add it under appointments.treatments in "
             "clinic.yaml (service name: treatment)"
         )
         self.services = services
+
+    def __reduce__(self):
+        return type(self), (self.label, self.services)
 
 
 class _RowReader:
@@ -93,7 +98,7 @@ class _RowReader:
         self.extra_font, self.source = extra_font, source
         self.cancelled = {normalised(value) for value in settings.cancelled}
 
-    def booking(self, values: dict[str, str]) -> StoredAppointment:
+    def booking(self, values: dict[str, str]) -> Booking:
         label = self.labels
         if not values.get("patient_name"):
             raise InputError(f"{label['patient_name']}: empty; every row needs the patient's name")
@@ -120,9 +125,11 @@ class _RowReader:
             language = parse_language(language, label["language"])
         start = day.isoformat() + (f"T{hour:%H:%M}" if hour else "")
         source_id = values.get("id") or None
+        if source_id and len(source_id) > MAX_ID_LENGTH:
+            raise InputError(f"{label['id']}: longer than {MAX_ID_LENGTH} characters")
         status = CANCELLED if normalised(values.get("status", "")) in self.cancelled else BOOKED
-        return StoredAppointment(
-            id=appointment_id(KIND, source_id, appointment.patient, email, start, treatments),
+        return Booking(
+            id=booking_id(KIND, source_id, appointment.patient, email, start, treatments),
             source=self.source,
             source_id=source_id,
             patient=appointment.patient,
