@@ -466,3 +466,14 @@ def test_list_shows_the_days_asked_for_by_start_and_as_json(kit, tmp_path):
         "appointments", "list", "--from", "2026-12-05", "--to", "2026-12-01", "--clinic", kit
     )
     assert backwards.exit_code == 2
+
+
+def test_list_starts_today_unless_told(kit, tmp_path, monkeypatch):
+    rows = ["A1;Ann;Chemical Peel;03/12/2026;14:30;;;", "A2;Bob;Botox;04/12/2026;;;;"]
+    import_appointments(export(tmp_path, rows), kit)
+    monkeypatch.setenv("HANDOUTS_TODAY", "2026-12-04")
+    result = run("appointments", "list", "--clinic", kit)
+    assert [line.split("  ")[-1] for line in result.stdout.splitlines()] == ["[csv:A2]"]
+    bad = run("appointments", "list", "--from", "03/12/2026", "--clinic", kit)
+    assert bad.exit_code == 2
+    assert "'03/12/2026' is not a date; use YYYY-MM-DD" in bad.stderr

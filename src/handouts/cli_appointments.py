@@ -14,6 +14,7 @@ from .paths import display_path
 
 SHOWN_PROBLEMS = 20
 """Rejected rows printed on the terminal; the report file has every one."""
+DAY = TypedValue("parse_date", "YYYY-MM-DD")
 
 
 @click.group()
@@ -60,18 +61,8 @@ def _lines(wheres: list[str]) -> str:
 
 
 @appointments.command("list")
-@click.option(
-    "--from",
-    "first_day",
-    type=TypedValue("parse_date", "YYYY-MM-DD"),
-    help="First day (default: today).",
-)
-@click.option(
-    "--to",
-    "last_day",
-    type=TypedValue("parse_date", "YYYY-MM-DD"),
-    help="Last day, included (default: no end).",
-)
+@click.option("--from", "first_day", type=DAY, help="First day (default: today).")
+@click.option("--to", "last_day", type=DAY, help="Last day, included (default: no end).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @clinic_option
 def list_command(
