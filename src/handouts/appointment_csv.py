@@ -5,7 +5,8 @@ that run over several lines (a notes column). A bad row is reported by its physi
 numbers and skipped; an exact duplicate of an earlier row is reported once as a duplicate
 and kept once; every good row is still read.
 
-How records are split, and the rule for a quote mark left open: ``csv_records``.
+How records are split, and the rule for a quote mark left open: ``csv_records``; the
+file and its header: ``csv_table``.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ from pathlib import Path
 from .appointments import Appointment, leaflet_file_name
 from .config import EMAIL
 from .content import ContentLibrary
-from .csv_records import LINE, count_problem, records, split_line
+from .csv_table import MAX_CELL, read_table  # noqa: F401  (MAX_CELL is read from here too)
 from .errors import HandoutsError
 from .inputs import parse_appointment, parse_language, parse_treatments
-from .paths import display_path
 from .request import Channel, LeafletRequest
 
 COLUMNS = ("patient_name", "email", "treatment", "date", "time", "practitioner", "language")
 REQUIRED_COLUMNS = ("patient_name", "treatment")
-MAX_CELL = 131_072
-"""Longest cell read in a column we use (the ``csv`` module's own default limit)."""
 
 
 def _where(first: int, last: int | None) -> str:
@@ -91,37 +89,6 @@ class RowProblem:
         return _where(self.row, self.last_line)
 
 
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise HandoutsError(f"{display_path(path)}: cannot read ({error.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise HandoutsError(
-            f"{display_path(path)}: not UTF-8 text; export the CSV as "
-            "UTF-8 from your booking system"
-        ) from None
-
-
-def _header(path: Path, header: list[str]) -> list[str]:
-    names = [name.strip().strip('"').strip().lower().replace(" ", "_") for name in header]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
-    if repeated:
-        raise HandoutsError(
-            f"{display_path(path)}: the header has {', '.join(repeated)} more "
-            "than once; keep one column of each"
-        )
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise HandoutsError(
-            f"{display_path(path)}: no {', '.join(missing)} column; the header row needs "
-            f"{', '.join(COLUMNS)}"
-        )
-    return names
-
-
 def read_appointments(
     path: Path, library: ContentLibrary, extra_font: Path | None = None
 ) -> tuple[list[AppointmentRow], list[RowProblem]]:
@@ -131,34 +98,18 @@ def read_appointments(
     of the file. ``extra_font`` is the clinic's own font, which may cover more letters in
     names.
     """
-    text = _decode(path)
-    first_line = LINE.match(text)
-    if first_line is None:
-        raise HandoutsError(f"{display_path(path)}: the file is empty")
-    header = first_line.group()
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    header_cells, open_quote = split_line(header.rstrip("\r\n"), delimiter)
-    if open_quote:
-        raise HandoutsError(
-            f'{display_path(path)}: line 1: a quote mark (") in the header never closes; '
-            "the header row needs " + ", ".join(COLUMNS)
-        )
-    names = _header(path, header_cells)
+    needs = f"the header row needs {', '.join(COLUMNS)}"
+    table = read_table(path, {name: name for name in COLUMNS}, REQUIRED_COLUMNS, needs)
     known = library.slugs()
     rows: list[AppointmentRow] = []
     first_rows: dict[tuple, AppointmentRow] = {}
     problems: list[RowProblem] = []
-    found = records(text, delimiter, len(names))
-    next(found)  # the header, read above
-    for first, last, cells, problem in found:
-        span = last if last != first else None
-        if cells is not None and not any(cell.strip() for cell in cells):
-            continue
+    for record in table:
+        first, span = record.first, record.last
         try:
-            if problem:
-                raise HandoutsError(problem)
-            values = _values(names, cells, last - first + 1)
-            row = _read_row(first, span, values, known, extra_font)
+            if record.problem:
+                raise HandoutsError(record.problem)
+            row = _read_row(first, span, record.values, known, extra_font)
         except HandoutsError as error:
             problems.append(RowProblem(first, error.message, last_line=span))
             continue
@@ -169,26 +120,6 @@ def read_appointments(
         first_rows[row.identity] = row
         rows.append(row)
     return rows, problems
-
-
-def _values(names: list[str], cells: list[str], lines: int) -> dict[str, str]:
-    """The row's cells by column name; a problem with a cell of a column we use raises."""
-    problem = count_problem(cells, len(names), lines)
-    if problem:
-        raise HandoutsError(problem)
-    values = dict(zip(names, cells, strict=False))
-    for name in COLUMNS:
-        value = values.get(name, "")
-        if len(value) > MAX_CELL:
-            raise HandoutsError(
-                f"{name}: {len(value):,} characters, more than {MAX_CELL:,}; "
-                'is a quote mark (") missing?'
-            )
-        if "\n" in value or "\r" in value:
-            raise HandoutsError(
-                f"{name}: the cell runs over several lines; is a quote mark missing?"
-            )
-    return {name: value.strip() for name, value in values.items()}
 
 
 def _read_row(

@@ -59,8 +59,10 @@ def _new_temporary(folder: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary file name in {folder}")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    ``mode``: the file's permissions (0o600 for one that names patients).
 
     Only a regular file is replaced: a symbolic link (even to a regular file), a named
     pipe, a device such as /dev/null, a socket or a folder raises ``NotARegularFile``.
@@ -73,7 +75,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fchmod(stream.fileno(), 0o644)
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
         _refuse_unless_regular(path)  # made in the meantime: still never replaced
         os.replace(temporary, path)

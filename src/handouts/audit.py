@@ -54,11 +54,11 @@ def audit_csv(entries: list[AuditEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows([_cell(value) for value in astuple(entry)] for entry in entries)
+    writer.writerows([spreadsheet_text(value) for value in astuple(entry)] for entry in entries)
     return out.getvalue()
 
 
-def _cell(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
     """A value a spreadsheet shows as text, never runs as a formula (``=``, ``+``, ``-``, ``@``)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

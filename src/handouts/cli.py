@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .choices import PAPER_NAMES, PAPERS
+from .cli_appointments import appointments
 from .cli_approve import approve, review
 from .cli_email import email
 from .cli_history import history
@@ -237,6 +238,7 @@ def serve(clinic_dir: Path | None, host: str, port: int) -> None:
     run_server(clinic_dir, host, port, announce=click.echo)
 
 
+cli.add_command(appointments)
 cli.add_command(approve)
 cli.add_command(email)
 cli.add_command(history)

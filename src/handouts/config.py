@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from .appointment_settings import AppointmentSettings
 from .choices import Paper
 from .config_types import (  # other modules import EMAIL and the language helpers from here
     EMAIL,  # noqa: F401
@@ -248,6 +249,8 @@ class Clinic(BaseModel):
     """A section past its review date: ``mark`` prints it with a "Review overdue" tag and
     warns; ``refuse`` makes no leaflet with it."""
     mail: MailSettings = MailSettings()
+    appointments: AppointmentSettings = AppointmentSettings()
+    """How ``handouts appointments import`` reads the booking system's export."""
     translations: dict[str, ClinicWords] = {}
     """Per language code, the clinic's address, emergency line and disclaimer."""
 

@@ -123,6 +123,10 @@ class TreatmentMeta(BaseModel):
 
     title: str = Field(min_length=1)
     also_known_as: Annotated[list[str], BeforeValidator(_as_list)] = []
+    """Other names for it, printed under the title ("also known as ...")."""
+    booked_as: Annotated[list[str], BeforeValidator(_as_list)] = []
+    """Names booking systems give it (brand names, short forms), never printed: an imported
+    appointment's service matches these as it matches the title and ``also_known_as``."""
     summary: str = Field(min_length=1)
     blocks: Annotated[list[str], AfterValidator(_block_names)] = Field(min_length=1)
     video_url: WebAddress = None

@@ -59,6 +59,22 @@ CREATE TABLE IF NOT EXISTS audit (
     old TEXT,  -- the version or value before (NULL: none)
     new TEXT
 );
+CREATE TABLE IF NOT EXISTS appointments (
+    id TEXT PRIMARY KEY,  -- csv:<the booking's own id>, or csv:row:<digest of its values>
+    source TEXT NOT NULL,  -- where it was last read from, e.g. csv:export.csv
+    source_id TEXT,  -- the booking system's own id, if it gave one
+    patient TEXT NOT NULL,
+    email TEXT,
+    treatments TEXT NOT NULL,  -- JSON list of treatment names (slugs)
+    start TEXT NOT NULL,  -- clinic local time: YYYY-MM-DDTHH:MM, or YYYY-MM-DD
+    practitioner TEXT,
+    language TEXT,
+    status TEXT NOT NULL,  -- booked, rescheduled, cancelled
+    previous_start TEXT,  -- the start before the last reschedule
+    first_seen TEXT NOT NULL,  -- ISO date-time with its offset
+    last_changed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS appointments_start ON appointments (start);
 """
 
 
