@@ -172,5 +172,5 @@ def audit_download() -> Response:
     return response
 
 
-from . import manage_branding  # noqa: E402, F401  (the clinic page's routes join this blueprint)
-from . import manage_editing  # noqa: E402, F401  (its routes are on this blueprint)
+# The clinic page's and the section editor's routes join this blueprint.
+from . import manage_branding, manage_editing  # noqa: E402, F401
