@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from manage_support import fresh_kit, make_client, make_manager  # noqa: F401  (workspace tests)
 from smtp_server import certificate, free_port, mail_kit  # noqa: F401  (fixtures for email and web tests)
 
 from handouts.paths import DEMO_CLINIC_DIR

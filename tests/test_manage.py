@@ -7,13 +7,13 @@ history file, and leaflets are made with ``make_leaflet`` and read with pypdf.
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from manage_support import MANAGER_CODE, csrf_token, sign_in
 from pypdf import PdfReader
 
 from handouts.approvals import approvals_path, load_approvals
@@ -24,65 +24,25 @@ from handouts.history import database_path
 from handouts.leaflet import make_leaflet
 from handouts.paths import DEMO_CLINIC_DIR, builtin_dir
 from handouts.request import LeafletRequest
-from handouts.web import create_app
 
 TOKEN = "correct horse battery staple"
-MANAGER_CODE = "purple manager lamp seventeen"
 SAMPLE = "Sample text: not yet reviewed by your clinic"
 SECTIONS = ("about", "what-to-expect", "benefits", "before", "aftercare", "risks", "alternatives")
 
 
-def run(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture
-def kit(tmp_path: Path) -> Path:
+def kit(fresh_kit: Path) -> Path:
     """A kit made by `handouts init`, with its own copy of the microneedling aftercare."""
-    run("init", str(tmp_path / "kit"))
-    own = tmp_path / "kit" / "content" / "microneedling" / "aftercare.md"
+    own = fresh_kit / "content" / "microneedling" / "aftercare.md"
     own.parent.mkdir(parents=True)
     shutil.copy(builtin_dir("content") / "microneedling" / "aftercare.md", own)
-    return tmp_path / "kit"
+    return fresh_kit
 
 
 @pytest.fixture
-def make_client(tmp_path, monkeypatch):
-    """``make_client(kit, **create_app_options)``: a test client; its workers are closed after."""
-    monkeypatch.delenv("HANDOUTS_MANAGER_CODE", raising=False)
-    monkeypatch.delenv("HANDOUTS_WEB_TOKEN", raising=False)
-    apps = []
-
-    def make(kit_dir, **options):
-        app = create_app(kit_dir, cache_dir=tmp_path / "cache", prepare=False, **options)
-        apps.append(app)
-        return app.test_client()
-
-    yield make
-    for app in apps:
-        app.extensions["handouts"].maker.close()
-
-
-@pytest.fixture
-def manager(kit, make_client):
+def manager(kit, make_manager):
     """A client signed in to the workspace of ``kit``."""
-    client = make_client(kit, manager_code=MANAGER_CODE)
-    assert sign_in(client).status_code == 303
-    return client
-
-
-def csrf_token(client, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, code: str = MANAGER_CODE, next_page: str = "/manage/content"):
-    token = csrf_token(client, "/manage/login")
-    return client.post(
-        "/manage/login", data={"csrf_token": token, "token": code, "next": next_page}
-    )
+    return make_manager(kit)
 
 
 def approve(client, section: str, by: str = "Dr Ana Ruiz"):

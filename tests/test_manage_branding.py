@@ -15,13 +15,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from manage_support import MANAGER_CODE, csrf_token, run
 from PIL import Image
 from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from handouts.cli import cli
 from handouts.config import load_clinic
 from handouts.errors import ConfigError
 from handouts.history import database_path
@@ -30,54 +29,18 @@ from handouts.paths import DEMO_CLINIC_DIR, builtin_dir
 from handouts.request import LeafletRequest
 from handouts.web import create_app
 
-MANAGER_CODE = "purple manager lamp seventeen"
 WHO = "Dr Ana Ruiz"
 FONTS = builtin_dir("styles") / "fonts"
 
 
-def run(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+@pytest.fixture
+def kit(fresh_kit: Path) -> Path:
+    return fresh_kit
 
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Path:
-    run("init", str(tmp_path / "kit"))
-    return tmp_path / "kit"
-
-
-@pytest.fixture
-def make_client(tmp_path, monkeypatch):
-    """``make_client(kit)``: a test client signed in to the workspace; workers closed after."""
-    monkeypatch.delenv("HANDOUTS_MANAGER_CODE", raising=False)
-    monkeypatch.delenv("HANDOUTS_WEB_TOKEN", raising=False)
-    apps = []
-
-    def make(kit_dir):
-        app = create_app(
-            kit_dir, cache_dir=tmp_path / "cache", prepare=False, manager_code=MANAGER_CODE
-        )
-        apps.append(app)
-        client = app.test_client()
-        token = csrf_token(client, "/manage/login")
-        signed = client.post("/manage/login", data={"csrf_token": token, "token": MANAGER_CODE})
-        assert signed.status_code == 303
-        return client
-
-    yield make
-    for app in apps:
-        app.extensions["handouts"].maker.close()
-
-
-@pytest.fixture
-def manager(kit, make_client):
-    return make_client(kit)
-
-
-def csrf_token(client, path: str = "/manage/clinic") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+def manager(kit, make_manager):
+    return make_manager(kit)
 
 
 def post(client, form: str, data: dict, by: str = WHO):
@@ -85,7 +48,7 @@ def post(client, form: str, data: dict, by: str = WHO):
 
     Uploads (``(stream, name)`` values) are sent as a multipart body encoded in memory.
     """
-    sent = {"csrf_token": csrf_token(client), "by": by, **data}
+    sent = {"csrf_token": csrf_token(client, "/manage/clinic"), "by": by, **data}
     if not any(isinstance(value, tuple) for value in data.values()):
         return client.post(f"/manage/clinic/{form}", data=sent)
     parts = {
@@ -191,7 +154,7 @@ def test_saving_details_changes_only_their_lines_and_keeps_comments_and_order(ma
 
 
 def test_a_save_keeps_what_another_writer_changed_since_the_page_was_opened(manager, kit):
-    token = csrf_token(manager)
+    token = csrf_token(manager, "/manage/clinic")
     config = kit / "clinic.yaml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("paper: a4", "paper: letter  # US desk"),
@@ -271,9 +234,9 @@ def test_colours_are_saved_in_their_quotes_and_a_primary_too_light_for_text_is_r
     assert "11.7:1 on white: text in it reads well." in page
 
 
-def test_the_demo_clinic_is_not_changed_from_the_clinic_page(make_client):
+def test_the_demo_clinic_is_not_changed_from_the_clinic_page(make_manager):
     before = (DEMO_CLINIC_DIR / "clinic.yaml").read_bytes()
-    client = make_client(None)
+    client = make_manager(None)
     page = client.get("/manage/clinic").get_data(as_text=True)
     assert "built-in demo clinic, which cannot be changed here" in page
     assert page.count('<fieldset class="plain-fieldset" disabled>') == 5
@@ -571,8 +534,8 @@ def test_a_language_is_added_with_its_own_words_checked_as_loading_would(manager
     assert "fr:" not in (kit / "clinic.yaml").read_text(encoding="utf-8")
 
 
-def test_forms_without_the_csrf_token_or_the_sign_in_are_refused(kit, make_client, tmp_path):
-    client = make_client(kit)
+def test_forms_without_the_csrf_token_or_the_sign_in_are_refused(kit, make_manager, tmp_path):
+    client = make_manager(kit)
     before = (kit / "clinic.yaml").read_bytes()
     refused = client.post("/manage/clinic/details", data={"by": WHO, "name": "Riverside"})
     assert refused.status_code == 400 and "This form has expired" in refused.get_data(True)

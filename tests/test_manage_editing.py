@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from manage_support import MANAGER_CODE, csrf_token, run
 from pypdf import PdfReader
 
 from handouts.approvals import load_approvals
@@ -28,7 +29,6 @@ from handouts.request import LeafletRequest
 from handouts.section_draft import MAX_MARKDOWN_CHARS, raise_version
 from handouts.web import create_app
 
-MANAGER_CODE = "purple manager lamp seventeen"
 SAMPLE = "Sample text: not yet reviewed by your clinic"
 NAME = "Dr Ana Ruiz"
 AFTERCARE = "/manage/content/microneedling/aftercare"
@@ -36,48 +36,14 @@ OLD_LINE = "Keep your routine gentle."
 NEW_LINE = "Keep your routine gentle, and call {{ clinic.phone }} with any worry."
 
 
-def run(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+@pytest.fixture
+def kit(fresh_kit: Path) -> Path:
+    return fresh_kit
 
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Path:
-    run("init", str(tmp_path / "kit"))
-    return tmp_path / "kit"
-
-
-@pytest.fixture
-def make_client(tmp_path, monkeypatch):
-    monkeypatch.delenv("HANDOUTS_MANAGER_CODE", raising=False)
-    monkeypatch.delenv("HANDOUTS_WEB_TOKEN", raising=False)
-    apps = []
-
-    def make(kit_dir):
-        app = create_app(
-            kit_dir, cache_dir=tmp_path / "cache", prepare=False, manager_code=MANAGER_CODE
-        )
-        apps.append(app)
-        client = app.test_client()
-        token = csrf_token(client, "/manage/login")
-        signed = client.post("/manage/login", data={"csrf_token": token, "token": MANAGER_CODE})
-        assert signed.status_code == 303
-        return client
-
-    yield make
-    for app in apps:
-        app.extensions["handouts"].maker.close()
-
-
-@pytest.fixture
-def manager(kit, make_client):
-    return make_client(kit)
-
-
-def csrf_token(client, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+def manager(kit, make_manager):
+    return make_manager(kit)
 
 
 def editor(client, path: str = AFTERCARE) -> dict[str, str]:
@@ -466,9 +432,9 @@ def test_not_signed_in_the_editing_pages_ask_for_the_manager_code(kit, tmp_path)
         app.extensions["handouts"].maker.close()
 
 
-def test_the_demo_clinic_is_not_changed_from_the_workspace(make_client):
+def test_the_demo_clinic_is_not_changed_from_the_workspace(make_manager):
     before = sorted(str(path) for path in DEMO_CLINIC_DIR.rglob("*"))
-    client = make_client(None)
+    client = make_manager(None)
     section = client.get(AFTERCARE).get_data(as_text=True)
     assert f'href="{AFTERCARE}/edit"' not in section
     page = client.get(f"{AFTERCARE}/edit").get_data(as_text=True)

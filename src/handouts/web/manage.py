@@ -41,6 +41,16 @@ blueprint = Blueprint("manage", __name__, url_prefix="/manage")
 MAX_NAME_LENGTH = 120
 NAME_KEY = "manager_name"
 """The session key keeping the manager's name for the next approval."""
+NAME_NEEDED = f"Type your name (up to {MAX_NAME_LENGTH} characters): it goes in the audit log."
+
+
+def typed_name() -> str | None:
+    """The manager's name typed on the form (kept for the next form), or None if unusable."""
+    name = " ".join(request.form.get("by", "").split())
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        return None
+    session[NAME_KEY] = name
+    return name
 
 
 @blueprint.before_request
@@ -132,14 +142,10 @@ def section(slug: str, name: str) -> str:
 def approve(slug: str, name: str):
     _section(slug, name)
     back = redirect(url_for("manage.section", slug=slug, name=name), code=303)
-    by = " ".join(request.form.get("by", "").split())
-    if not by or len(by) > MAX_NAME_LENGTH or not by.isprintable():
-        flash(
-            f"Type your name (up to {MAX_NAME_LENGTH} characters): it goes in the audit log.",
-            "error",
-        )
+    by = typed_name()
+    if by is None:
+        flash(NAME_NEEDED, "error")
         return back
-    session[NAME_KEY] = by
     try:
         [done] = approve_sections([f"{slug}/{name}"], by, clinic().kit_dir)
     except HandoutsError as error:

@@ -30,7 +30,7 @@ from ..upload_checks import (
 )
 from .clinic_fields import DETAILS, TRANSLATED
 from .doors import MANAGER
-from .manage import MAX_NAME_LENGTH, NAME_KEY, blueprint
+from .manage import NAME_KEY, NAME_NEEDED, blueprint, typed_name
 from .state import clinic, state
 
 MAX_UPLOAD_REQUEST = len(FONT_STYLES) * MAX_FONT_BYTES + 1024 * 1024
@@ -122,23 +122,11 @@ def clinic_page():
     return _page()
 
 
-def _who() -> str | None:
-    """The manager's name typed on the form (kept for the next save), or None with a message."""
-    who = " ".join(request.form.get("by", "").split())
-    if not who or len(who) > MAX_NAME_LENGTH or not who.isprintable():
-        return None
-    session[NAME_KEY] = who
-    return who
-
-
 def _save(edit: ClinicEdit, part: str, typed: dict[str, str] | None = None):
     """Save ``edit``; on to the page with a fresh preview, or the page again with problems."""
-    who = _who()
+    who = typed_name()
     if who is None:
-        problems = {
-            "by": f"Type your name (up to {MAX_NAME_LENGTH} characters): it goes in the audit log."
-        }
-        return _page(400, typed, problems, part)
+        return _page(400, typed, {"by": NAME_NEEDED}, part)
     try:
         changes = edit_clinic(clinic().kit_dir, edit, who)
     except ClinicEditRefused as error:

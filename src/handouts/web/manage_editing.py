@@ -20,7 +20,7 @@ from ..readability import MAX_GRADE, MAX_SMOG
 from ..section_draft import MAX_MARKDOWN_CHARS, Section, check_draft, open_section
 from ..section_edit import is_demo, revert_section, save_section, translation_notes
 from ..templating import PLACEHOLDERS, placeholder_values
-from .manage import MAX_NAME_LENGTH, NAME_KEY, blueprint
+from .manage import NAME_KEY, NAME_NEEDED, blueprint, typed_name
 from .state import clinic
 
 
@@ -42,15 +42,10 @@ def _open(slug: str, name: str) -> Section:
 
 
 def _by() -> str | None:
-    """The name typed in the form (kept for the next form), or None after saying why."""
-    by = " ".join(request.form.get("by", "").split())
-    if not by or len(by) > MAX_NAME_LENGTH or not by.isprintable():
-        flash(
-            f"Type your name (up to {MAX_NAME_LENGTH} characters): it goes in the audit log.",
-            "error",
-        )
-        return None
-    session[NAME_KEY] = by
+    """The name typed in the form, or None after saying why."""
+    by = typed_name()
+    if by is None:
+        flash(NAME_NEEDED, "error")
     return by
 
 
