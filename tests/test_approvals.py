@@ -77,7 +77,7 @@ def test_approve_then_build_has_no_sample_mark_and_one_changed_word_brings_it_ba
     changed = build(kit, "changed.pdf")[1]
     assert changed.count(SAMPLE) == 1
 
-    report = run("check", "--clinic", str(kit), "--today", TODAY, code=1)  # example name
+    report = run("check", "--quick", "--clinic", str(kit), "--today", TODAY, code=1)  # example name
     said = finding(report, "microneedling/aftercare")
     assert said.startswith("WARNING microneedling/aftercare changed since approved on 2026-")
     assert "by Dr Ana Ruiz (still version 1.1); read the changes, then run" in said
@@ -114,7 +114,7 @@ def test_crlf_line_endings_do_not_unapprove(kit):
     run("approve", "microneedling/aftercare", "--by", "Dr Ana Ruiz", "--clinic", str(kit))
     own = kit / "content" / "microneedling" / "aftercare.md"
     own.write_bytes(own.read_bytes().replace(b"\n", b"\r\n"))
-    report = run("check", "--clinic", str(kit), "--today", TODAY, code=1)
+    report = run("check", "--quick", "--clinic", str(kit), "--today", TODAY, code=1)
     assert " microneedling/aftercare " not in report
 
 
@@ -139,7 +139,7 @@ def test_legacy_approval_counts_and_is_migrated_keeping_comments(kit):
         + '  microneedling/risks: "0.9"\n'
     )
     config.write_text(legacy, encoding="utf-8")
-    report = run("check", "--clinic", str(kit), "--today", TODAY, code=1)
+    report = run("check", "--quick", "--clinic", str(kit), "--today", TODAY, code=1)
     assert report.count("legacy approval") == 1
     assert "approved: 1 section is approved by version only (a legacy approval" in report
     assert " microneedling/about " not in report
@@ -154,7 +154,7 @@ def test_legacy_approval_counts_and_is_migrated_keeping_comments(kit):
     assert "microneedling/about" not in kept and 'microneedling/risks: "0.9"' in kept
     assert load_clinic(kit).approved == {"microneedling/risks": "0.9"}
     assert load_approvals(kit)["microneedling/about"]["en"].by == "Dr Ana Ruiz"
-    report = run("check", "--clinic", str(kit), "--today", TODAY, code=1)
+    report = run("check", "--quick", "--clinic", str(kit), "--today", TODAY, code=1)
     assert "legacy" not in report and " microneedling/about " not in report
     audit = run("history", "--audit", "--clinic", str(kit))
     assert (
@@ -287,7 +287,7 @@ def test_review_overdue_setting_is_checked(kit):
 def test_demo_is_approved_in_approvals_yaml_without_legacy_lines(in_tmp):
     assert "\napproved:" not in (DEMO_CLINIC_DIR / "clinic.yaml").read_text(encoding="utf-8")
     assert load_clinic().approved == {}
-    report = run("check", "--strict", "--today", TODAY)
+    report = run("check", "--quick", "--strict", "--today", TODAY)
     assert "Everything is in order" in report
     assert "Nothing to review" in run("review", "--today", TODAY)
 

@@ -79,7 +79,7 @@ def test_init_refuses_a_file_and_an_impossible_place(tmp_path, in_tmp):
 
 
 def test_fresh_kit_check_names_the_example_values(tmp_path):
-    report = check_kit(init_kit(tmp_path / "mykit"), today=TODAY)
+    report = check_kit(init_kit(tmp_path / "mykit"), today=TODAY, leaflets=False)
     assert report.exit_code() == 1
     problems = [finding.problem for finding in report.findings if finding.severity == "error"]
     assert problems == [
@@ -119,7 +119,7 @@ def test_clinic_name_colour_and_words_replace_the_builtin_ones(tmp_path):
     assert content.count(SAMPLE_MARK) == 6
     assert "--primary: #6b2d5c" in assemble_html(["microneedling"], load_clinic(kit)).html
 
-    report = check_kit(kit, today=TODAY)
+    report = check_kit(kit, today=TODAY, leaflets=False)
     assert report.exit_code() == 0 and report.exit_code(strict=True) == 1
     microneedling = [f for f in report.findings if f.subject.startswith("microneedling/")]
     assert sorted(finding.subject for finding in microneedling) == sorted(
@@ -154,7 +154,9 @@ def test_past_review_date_fails_check(clinic_kit, in_tmp):
         },
         base="demo",
     )
-    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--today", TODAY.isoformat()])
+    result = CliRunner().invoke(
+        cli, ["check", "--quick", "--clinic", str(kit), "--today", TODAY.isoformat()]
+    )
     assert result.exit_code == 1
     assert (
         "ERROR    microneedling/risks  review was due on 2026-11-01: review the text, then "
@@ -173,7 +175,7 @@ def test_review_due_soon_is_a_warning(clinic_kit):
         },
         base="demo",
     )
-    report = check_kit(kit, today=TODAY)
+    report = check_kit(kit, today=TODAY, leaflets=False)
     assert [(f.severity, f.problem) for f in others(report)] == [
         ("warning", "review due on 2026-12-31 (in 30 days)")
     ]
@@ -185,7 +187,7 @@ def test_new_version_needs_approval_again(clinic_kit):
     kit = clinic_kit(
         {"content/microneedling/risks.md": block_file("Call us.", version="1.3")}, base="demo"
     )
-    report = check_kit(kit, today=TODAY)
+    report = check_kit(kit, today=TODAY, leaflets=False)
     [finding] = report.findings
     first, *diff = finding.problem.splitlines()
     assert first.startswith("changed since approved on 2026-")
@@ -213,7 +215,7 @@ def test_check_collects_every_kind_of_problem(clinic_kit):
         },
         base="demo",
     )
-    report = check_kit(kit, today=TODAY)
+    report = check_kit(kit, today=TODAY, leaflets=False)
     found = {(f.severity, f.subject): f.problem for f in others(report)}
     assert found[("warning", "microneedling")].startswith(
         "has no what-to-expect, alternatives section"
@@ -244,7 +246,7 @@ def test_check_scores_a_short_version_like_the_full_text(clinic_kit):
         },
         base="demo",
     )
-    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY))]
+    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY, leaflets=False))]
     assert len(found) == 1
     subject, problem = found[0]
     assert subject == "microneedling/aftercare"
@@ -254,7 +256,7 @@ def test_check_scores_a_short_version_like_the_full_text(clinic_kit):
 
 def test_check_json_for_scripts(clinic_kit):
     kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: red}\n"})
-    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit), "--json"])
+    result = CliRunner().invoke(cli, ["check", "--quick", "--clinic", str(kit), "--json"])
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert data["errors"] == 1 and data["clinic"] is None
@@ -329,7 +331,10 @@ def test_translations_are_checked_against_the_english_version(clinic_kit):
         },
         base="demo",
     )
-    found = {(f.subject, f.severity): f.problem for f in others(check_kit(kit, today=TODAY))}
+    found = {
+        (f.subject, f.severity): f.problem
+        for f in others(check_kit(kit, today=TODAY, leaflets=False))
+    }
     assert found[("microneedling/risks (es)", "warning")] == (
         "translates version 0.9, but the English text is version 1.2: update the translation, "
         "then its version"
@@ -350,7 +355,7 @@ def test_misspelt_approval_and_future_review_date(clinic_kit):
         kit / "clinic.yaml"
     ).read_text() + 'approved:\n  microneedling/aftercare-care: "1.0"\n'
     (kit / "clinic.yaml").write_text(config)
-    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY))]
+    found = [(f.subject, f.problem) for f in others(check_kit(kit, today=TODAY, leaflets=False))]
     assert found == [
         (
             "microneedling/risks",
@@ -366,7 +371,7 @@ def test_misspelt_approval_and_future_review_date(clinic_kit):
 
 def test_broken_clinic_yaml_is_reported_by_file(clinic_kit, in_tmp):
     kit = clinic_kit({"clinic.yaml": "name: A\nphone: '1'\ncolors: {primary: red}\n"})
-    result = CliRunner().invoke(cli, ["check", "--clinic", str(kit)])
+    result = CliRunner().invoke(cli, ["check", "--quick", "--clinic", str(kit)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "The clinic kit cannot be used until clinic.yaml is fixed:",
@@ -380,7 +385,7 @@ LIGHT_BRAND = "name: Sunny Clinic\nphone: 01632 960 001\ncolors:\n  primary: '#f
 
 
 def test_check_warns_about_a_brand_colour_too_light_for_text(clinic_kit):
-    report = check_kit(clinic_kit({"clinic.yaml": LIGHT_BRAND}))
+    report = check_kit(clinic_kit({"clinic.yaml": LIGHT_BRAND}), leaflets=False)
     problems = [f.problem for f in report.findings if f.severity == "warning"]
     assert any(
         problem.startswith("colors: primary: #f5c542 on white has contrast 1.6:1, below the 4.5:1")
@@ -420,7 +425,7 @@ def test_single_brace_placeholders_are_a_warning(clinic_kit, in_tmp):
         },
         base="demo",
     )
-    report = check_kit(kit, today=TODAY)
+    report = check_kit(kit, today=TODAY, leaflets=False)
     assert [(f.severity, f.subject, f.problem) for f in others(report)] == [
         (
             "warning",

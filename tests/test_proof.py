@@ -182,6 +182,8 @@ def test_check_runs_the_fit_checks_for_the_default_paper_and_layout(clinic_kit):
     found = [f for f in report.findings if f.problem.startswith("leaflet, A4: body text")]
     assert {finding.subject for finding in found} >= {"microneedling", "chemical-peel"}
     assert all(finding.severity == "warning" for finding in found)
+    quick = check_kit(kit, leaflets=False)  # `check --quick`: no leaflet is made
+    assert not [f for f in quick.findings if f.problem.startswith("leaflet, A4:")]
 
 
 def _block(body: str) -> str:

@@ -79,8 +79,11 @@ class CheckReport:
         }
 
 
-def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> CheckReport:
-    """Check clinic.yaml and every treatment and block the clinic can build."""
+def check_kit(
+    kit_dir: Path | str | None = None, today: date | None = None, leaflets: bool = True
+) -> CheckReport:
+    """Check clinic.yaml and every treatment and block the clinic can build; with
+    ``leaflets``, also make each treatment's default leaflet and run proof's checks on it."""
     today = today or clock_today()  # HANDOUTS_TODAY, as where leaflets are made
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -132,7 +135,8 @@ def check_kit(kit_dir: Path | str | None = None, today: date | None = None) -> C
                 ):
                     check_approval(translated, clinic, report, status != "new")
     check_legacy(clinic, legacy, report)
-    check_fit(clinic, library.slugs(), report)
+    if leaflets:
+        check_fit(clinic, library.slugs(), report)
     for key in sorted(set(clinic.approved) - known_blocks):
         guess = difflib.get_close_matches(key, sorted(known_blocks), n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else "check the spelling or remove it"

@@ -139,6 +139,11 @@ def build(
 @clinic_option
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Do not make each treatment's leaflet: settings, text, approvals and dates only.",
+)
 @click.pass_context
 @click.option(
     "--today",
@@ -151,12 +156,14 @@ def check(
     clinic_dir: Path | None,
     strict: bool,
     as_json: bool,
+    quick: bool,
     today: date | None,
 ) -> None:
-    """Check the clinic kit: approvals, review dates, placeholders, pictures, readability."""
+    """Check the clinic kit: approvals, review dates, placeholders, pictures, readability,
+    and how each treatment's leaflet comes out."""
     from .check import check_kit
 
-    report = check_kit(clinic_dir, today=today)
+    report = check_kit(clinic_dir, today=today, leaflets=not quick)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
