@@ -164,7 +164,7 @@ def test_a_calendar_export_imports_each_occurrence_in_clinic_time(kit, tmp_path)
     assert report_rows(path.with_name("diary.ics.import-report.csv"))[2:] == [
         [
             "carol-1",
-            "rejected row",
+            "rejected event",
             "",
             "SUMMARY: unknown service 'Laser Lipo'; add it under appointments.treatments in "
             "clinic.yaml (service name: treatment)",
@@ -405,6 +405,7 @@ def test_a_bad_fhir_bundle_is_refused_with_the_library_reason(kit, tmp_path):
 
 class _Feed(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        self.server.asked.append((self.path, self.headers.get("Authorization")))
         body, headers = self.server.routes[self.path]
         self.send_response(302 if "Location" in headers else 200)
         for name, value in headers.items():
@@ -418,12 +419,14 @@ class _Feed(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def https_server(certificate, routes):
+def https_server(certificate, routes, asked=None):
+    """HTTPS on localhost answering ``routes`` (path: (body, headers)); each request's path
+    and Authorization header go into ``asked``."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.routes = routes
+    server.routes, server.asked = routes, [] if asked is None else asked
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -464,6 +467,17 @@ def test_a_calendar_feed_is_fetched_over_https(kit, trusted, tmp_path, monkeypat
     assert found["ical:zhanna"].source == f"ical:{base}/diary.ics"
     assert found["fhir:a1"].source == f"fhir:{base}/ehr"
     assert report.exists()
+
+
+def test_a_user_name_and_password_in_a_feed_address_are_sent_but_never_shown(kit, trusted):
+    asked = []
+    with https_server(trusted, {"/diary.ics": (CALENDAR, {})}, asked) as base:
+        address = base.replace("https://", "https://diary:s%40cret@") + "/diary.ics"
+        result = run("appointments", "import", address, "--clinic", kit)
+    assert asked == [("/diary.ics", "Basic ZGlhcnk6c0BjcmV0")]  # diary:s@cret
+    assert result.output.startswith(f"{base}/diary.ics: 6 new")
+    assert "cret" not in result.output
+    assert "cret" not in "".join(row.source for row in stored(kit).values())
 
 
 def test_a_feed_whose_certificate_is_not_trusted_is_refused(kit, certificate, monkeypatch):

@@ -125,7 +125,8 @@ def report_text(result: ImportResult) -> str:
     writer.writerow(REPORT_COLUMNS)
     writer.writerow(["", "summary", "", result.summary()])
     for where, reason in result.rows.rejected:
-        writer.writerow([_lines(where), "rejected row", "", spreadsheet_text(reason)])
+        kind = {"line": "row", "lines": "row"}.get(where.split(" ", 1)[0], where.split(" ", 1)[0])
+        writer.writerow([_lines(where), f"rejected {kind}", "", spreadsheet_text(reason)])
     for service, wheres in result.rows.unknown_services.items():
         lines = " ".join(_lines(where) for where in wheres)
         writer.writerow(
