@@ -272,6 +272,24 @@ def test_event_field_settings_are_checked(clinic_kit):
     )
 
 
+def test_an_event_without_uid_or_start_is_rejected_and_the_others_imported(kit, tmp_path):
+    path = tmp_path / "diary.ics"
+    undated = "BEGIN:VEVENT\nUID:undated-1\nSUMMARY:Ann Lee - Chemical Peel\nEND:VEVENT\n"
+    nameless = event("", ":20261203T100000Z", "Ann Lee - Chemical Peel").replace("UID:\n", "")
+    path.write_bytes(
+        calendar(undated, nameless, event("ok-1", ":20261203T120000Z", "Ann Lee - Peel"))
+    )
+    result = import_appointments(path, kit)
+    assert result.rows.rejected == [
+        ("event undated-1", "DTSTART: missing; every event needs its start"),
+        (
+            "event 2026-12-03 10:00:00",
+            "UID: missing; every event needs one, to be updated by a later import",
+        ),
+    ]
+    assert list(stored(kit)) == ["ical:ok-1"]
+
+
 def test_a_calendar_that_cannot_be_read_is_one_line(kit, tmp_path):
     path = tmp_path / "broken.ics"
     path.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026-12-03\r\n")
@@ -406,6 +424,9 @@ def test_a_bad_fhir_bundle_is_refused_with_the_library_reason(kit, tmp_path):
 class _Feed(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.asked.append((self.path, self.headers.get("Authorization")))
+        if self.path not in self.server.routes:
+            self.send_error(404, "Not Found")
+            return
         body, headers = self.server.routes[self.path]
         self.send_response(302 if "Location" in headers else 200)
         for name, value in headers.items():
@@ -467,6 +488,25 @@ def test_a_calendar_feed_is_fetched_over_https(kit, trusted, tmp_path, monkeypat
     assert found["ical:zhanna"].source == f"ical:{base}/diary.ics"
     assert found["fhir:a1"].source == f"fhir:{base}/ehr"
     assert report.exists()
+
+
+def test_every_configured_feed_is_imported_even_when_one_fails(kit, trusted, tmp_path):
+    export = b"patient_name,treatment,date,time\r\nAmira Haddad,Microneedling,2026-12-03,10:30\r\n"
+    with https_server(trusted, {"/export.csv": (export, {"Content-Type": "text/csv"})}) as base:
+        (kit / "clinic.yaml").write_text(
+            SETTINGS + f"  feeds: [{base}/gone.ics, {base}/export.csv]\n"
+        )
+        result = run("appointments", "import", "--clinic", kit)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"Error: {base}/gone.ics: the server answered 404 Not Found"
+    assert lines[1].startswith(f"{base}/export.csv: 1 new, 0 updated")
+    (booking,) = stored(kit).values()
+    assert (booking.patient, booking.start, booking.source) == (
+        "Amira Haddad",
+        "2026-12-03T10:30",
+        "csv:export.csv",
+    )
 
 
 def test_a_user_name_and_password_in_a_feed_address_are_sent_but_never_shown(kit, trusted):

@@ -23,7 +23,7 @@ def appointments() -> None:
 
 
 @appointments.command("import")
-@click.argument("source", metavar="FILE|URL", required=False)
+@click.argument("source", metavar="[FILE|URL]", required=False)
 @clinic_option
 @click.pass_context
 def import_command(context: click.Context, source: str | None, clinic_dir: Path | None) -> None:
@@ -50,7 +50,7 @@ def import_command(context: click.Context, source: str | None, clinic_dir: Path 
     else:
         path = Path(source)
         if not path.is_file():
-            raise click.BadParameter(f"{source!r} is not a file", param_hint="'FILE|URL'")
+            raise click.BadParameter(f"{source!r} is not a file", param_hint="'[FILE|URL]'")
         sources = [path]
     failed = False
     for given in sources:

@@ -35,8 +35,13 @@ def read_calendar(
     today: date,
 ) -> ExportRows:
     """The bookings in the calendar ``data`` (from ``name``); HandoutsError if it is none."""
+    found = ExportRows()
     try:
         calendar = icalendar.Calendar.from_ical(data)
+        for undated in [part for part in calendar.subcomponents if _undated(part)]:
+            calendar.subcomponents.remove(undated)  # recurring-ical-events needs a start
+            missing = HandoutsError("DTSTART: missing; every event needs its start")
+            found.reject(f"event {str(undated.get('UID', '')).strip() or '(no UID)'}", missing)
         first = today - timedelta(days=settings.past_days)
         last = today + timedelta(days=settings.future_days + 1)
         events = recurring_ical_events.of(calendar).between(first, last)
@@ -56,7 +61,6 @@ def read_calendar(
         "practitioner": settings.practitioner or "practitioner",
         "language": settings.language or "language",
     }
-    found = ExportRows()
     for event in sorted(events, key=_sort_key):
         uid = str(event.get("UID", "")).strip()
         where = f"event {uid or _local(event.get('DTSTART'), zone)}"
@@ -66,6 +70,10 @@ def read_calendar(
         except HandoutsError as error:
             found.reject(where, error)
     return found
+
+
+def _undated(component: icalendar.cal.Component) -> bool:
+    return component.name == "VEVENT" and component.get("DTSTART") is None
 
 
 def _sort_key(event: icalendar.Event) -> str:
@@ -83,10 +91,7 @@ def _values(
 ) -> BookingValues:
     if not uid:
         raise HandoutsError("UID: missing; every event needs one, to be updated by a later import")
-    start = event.get("DTSTART")
-    if start is None:
-        raise HandoutsError("DTSTART: missing; every event needs its start")
-    moment = _local(start, zone)
+    moment = _local(event["DTSTART"], zone)
     day, hour = (moment.date(), moment.time()) if isinstance(moment, datetime) else (moment, None)
     recurrence = event.get("RECURRENCE-ID")  # recurring-ical-events sets it on every event
     source_id = f"{uid}/{_instant(recurrence.dt)}" if recurring and recurrence else uid
