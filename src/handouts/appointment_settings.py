@@ -132,7 +132,7 @@ class AppointmentSettings(BaseModel):
     """HTTPS addresses of calendar, FHIR or CSV feeds: ``handouts appointments import``
     without a file fetches each."""
     feed_timeout: Annotated[int, Field(ge=1, le=300)] = 20
-    """Seconds a feed may take to arrive, in all."""
+    """Seconds a feed may take to arrive (or the server stay silent) before it is given up."""
 
     @model_validator(mode="before")
     @classmethod

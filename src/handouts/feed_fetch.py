@@ -3,9 +3,9 @@
 Only ``https://``, with certificates verified as usual (the system's trusted authorities;
 ``HANDOUTS_CA_FILE`` names a PEM file to trust instead, e.g. for a clinic's own server),
 and never redirected to anything but HTTPS. A user name and password in the address are
-sent as HTTP Basic authentication and left out of every message. The whole answer must
-arrive within the timeout (a server that trickles bytes is given up on) and be at most
-``MAX_FEED_BYTES``.
+sent as HTTP Basic authentication and left out of every message. The answer is given
+up on once the timeout has passed while it still arrives (a server that trickles bytes),
+or when the server is silent for that long; it may be at most ``MAX_FEED_BYTES``.
 """
 
 from __future__ import annotations
