@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from .config_types import OptionalText, without_blanks
 from .content_schema import SLUG
+from .feed_settings import FeedUrl, IcalSettings
 
 DEFAULT_HEADERS = {
     "id": "id",
@@ -125,6 +126,13 @@ class AppointmentSettings(BaseModel):
     """The export's text encoding; UTF-8 with or without BOM unless it says (e.g. cp1252)."""
     cancelled: Annotated[list[str], Field(min_length=1)] = DEFAULT_CANCELLED
     """Values of the status column that mean the visit will not happen (any case)."""
+    ical: IcalSettings = IcalSettings()
+    """Where a calendar (.ics) event holds the patient, service, email and language."""
+    feeds: list[FeedUrl] = []
+    """HTTPS addresses of calendar, FHIR or CSV feeds: ``handouts appointments import``
+    without a file fetches each."""
+    feed_timeout: Annotated[int, Field(ge=1, le=300)] = 20
+    """Seconds a feed may take to arrive (or the server stay silent) before it is given up."""
 
     @model_validator(mode="before")
     @classmethod

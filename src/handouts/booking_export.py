@@ -7,36 +7,24 @@ clinic.yaml (``appointment_settings``); rows are split as for ``handouts batch``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from .appointment_settings import REQUIRED_FIELDS, AppointmentSettings
-from .booking import BOOKED, CANCELLED, Booking, booking_id
-from .config import EMAIL
+from .booking import Booking
+from .booking_values import BookingValues, ExportRows, UnknownServices, checked_booking
 from .csv_table import TableRow, read_table
 from .errors import HandoutsError, InputError
-from .inputs import parse_appointment, parse_date, parse_language, parse_time
+from .inputs import parse_date, parse_time
 from .service_names import ServiceNames, normalised
 
+__all__ = ["ExportRows", "UnknownServices", "read_booking_export"]
 KIND = "csv"
 TIME_DIRECTIVES = ("%H", "%I", "%M")
-MAX_ID_LENGTH = 200
 
 
 def _where(row: TableRow) -> str:
     return f"line {row.first}" if row.last is None else f"lines {row.first}-{row.last}"
-
-
-@dataclass
-class ExportRows:
-    """What a file held: good bookings, rejected rows, and each unknown service's rows."""
-
-    bookings: list[Booking] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    """``("line 12", reason)`` for each row not imported."""
-    unknown_services: dict[str, list[str]] = field(default_factory=dict)
-    """Each service that names no treatment (as first written), and the lines it is on."""
 
 
 def read_booking_export(
@@ -51,36 +39,14 @@ def read_booking_export(
     table = read_table(path, headers, REQUIRED_FIELDS, needs, settings.encoding, settings.delimiter)
     reader = _RowReader(settings, headers, names, extra_font, f"{KIND}:{path.name}")
     found = ExportRows()
-    spellings: dict[str, str] = {}
     for row in table:
         try:
             if row.problem:
-                raise HandoutsError(row.problem)
+                raise InputError(row.problem)
             found.bookings.append(reader.booking(row.values))
-        except UnknownServices as error:
-            for service in error.services:
-                first = spellings.setdefault(normalised(service), service)
-                found.unknown_services.setdefault(first, []).append(_where(row))
-            found.rejected.append((_where(row), error.message))
         except HandoutsError as error:
-            found.rejected.append((_where(row), error.message))
+            found.reject(_where(row), error)
     return found
-
-
-class UnknownServices(InputError):
-    """A service cell naming no treatment we have."""
-
-    def __init__(self, label: str, services: list[str]) -> None:
-        self.label = label
-        shown = ", ".join(repr(service) for service in services)
-        super().__init__(
-            f"{label}: unknown service {shown}; add it under appointments.treatments in "
-            "clinic.yaml (service name: treatment)"
-        )
-        self.services = services
-
-    def __reduce__(self):
-        return type(self), (self.label, self.services)
 
 
 class _RowReader:
@@ -99,47 +65,21 @@ class _RowReader:
         self.cancelled = {normalised(value) for value in settings.cancelled}
 
     def booking(self, values: dict[str, str]) -> Booking:
-        label = self.labels
-        if not values.get("patient_name"):
-            raise InputError(f"{label['patient_name']}: empty; every row needs the patient's name")
-        service = values.get("treatments", "")
-        treatments, unknown = self.names.treatments(service)
-        if unknown:
-            raise UnknownServices(label["treatments"], unknown)
-        if not treatments:
-            raise InputError(f"{label['treatments']}: empty; every row needs the service booked")
         day, hour = self._start(values.get("date", ""), values.get("time", ""))
-        appointment = parse_appointment(
-            values["patient_name"],
-            day,
-            hour,
-            values.get("practitioner") or None,
-            self.extra_font,
-            names={"patient": label["patient_name"], "practitioner": label["practitioner"]},
-        )
-        email = values.get("email") or None
-        if email and not EMAIL.fullmatch(email):
-            raise InputError(f"{label['email']}: {email[:60]!r} is not an email address")
-        language = values.get("language") or None
-        if language:
-            language = parse_language(language, label["language"])
-        start = day.isoformat() + (f"T{hour:%H:%M}" if hour else "")
-        source_id = values.get("id") or None
-        if source_id and len(source_id) > MAX_ID_LENGTH:
-            raise InputError(f"{label['id']}: longer than {MAX_ID_LENGTH} characters")
-        status = CANCELLED if normalised(values.get("status", "")) in self.cancelled else BOOKED
-        return Booking(
-            id=booking_id(KIND, source_id, appointment.patient, email, start, treatments),
+        found = BookingValues(
+            kind=KIND,
             source=self.source,
-            source_id=source_id,
-            patient=appointment.patient,
-            email=email,
-            treatments=treatments,
-            start=start,
-            practitioner=appointment.practitioner,
-            language=language,
-            status=status,
+            source_id=values.get("id") or None,
+            patient=values.get("patient_name"),
+            service=values.get("treatments", ""),
+            day=day,
+            hour=hour,
+            email=values.get("email"),
+            practitioner=values.get("practitioner"),
+            language=values.get("language"),
+            cancelled=normalised(values.get("status", "")) in self.cancelled,
         )
+        return checked_booking(found, self.labels, self.names, self.extra_font)
 
     def _start(self, day_text: str, time_text: str) -> tuple[date, time | None]:
         """The day and (if given) the time, read with the clinic's formats."""

@@ -23,23 +23,60 @@ def appointments() -> None:
 
 
 @appointments.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("source", metavar="[FILE|URL]", required=False)
 @clinic_option
 @click.pass_context
-def import_command(context: click.Context, file: Path, clinic_dir: Path | None) -> None:
-    """Merge the bookings in FILE (a CSV export) into the clinic's appointments.
+def import_command(context: click.Context, source: str | None, clinic_dir: Path | None) -> None:
+    """Merge the bookings in FILE (a CSV export, an iCalendar .ics or FHIR JSON file) or at
+    an https:// URL into the clinic's appointments; without one, fetch every feed listed
+    under appointments.feeds in clinic.yaml.
 
     The same booking again changes nothing; a new start reschedules it; a cancelled
-    status cancels it. Columns and service names: appointments: in clinic.yaml.
+    status cancels it. Columns, event fields and service names: appointments: in clinic.yaml.
     """
-    from .appointment_import import import_appointments
+    from .appointment_import import import_appointments, is_address
+    from .config import load_clinic
+    from .errors import HandoutsError
 
-    result = import_appointments(file, clinic_dir)
-    click.echo(f"{display_path(file)}: {result.summary()}. Report: {display_path(result.report)}")
+    clinic = load_clinic(clinic_dir)
+    if source is None:
+        sources = list(clinic.appointments.feeds)
+        if not sources:
+            raise click.UsageError(
+                "give a FILE or https:// URL, or list feeds under appointments.feeds in clinic.yaml"
+            )
+    elif is_address(source):
+        sources = [source]
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise click.BadParameter(f"{source!r} is not a file", param_hint="'[FILE|URL]'")
+        sources = [path]
+    failed = False
+    for given in sources:
+        try:
+            result = import_appointments(given, clinic)
+        except HandoutsError as error:
+            if len(sources) == 1:
+                raise
+            click.echo(f"Error: {error.message}", err=True)
+            failed = True
+            continue
+        failed = _show(result, given) or failed
+    if failed:
+        context.exit(1)
+
+
+def _show(result, source: str | Path) -> bool:
+    """Print what an import did; whether anything was rejected."""
+    from .booking_values import places
+    from .feed_fetch import shown_url
+
+    shown = display_path(source) if isinstance(source, Path) else shown_url(source)
+    click.echo(f"{shown}: {result.summary()}. Report: {display_path(result.report)}")
     unknown = result.rows.unknown_services
     for service, wheres in unknown.items():
-        lines = ", ".join(where.split(" ", 1)[1] for where in wheres)
-        click.echo(f"  unknown service {service!r}: {_lines(wheres)} {lines}", err=True)
+        click.echo(f"  unknown service {service!r}: {places(wheres)}", err=True)
     said = {where for wheres in unknown.values() for where in wheres}
     others = [(where, reason) for where, reason in result.rows.rejected if where not in said]
     for where, reason in others[:SHOWN_PROBLEMS]:
@@ -52,12 +89,7 @@ def import_command(context: click.Context, file: Path, clinic_dir: Path | None) 
             "clinic.yaml, then import again.",
             err=True,
         )
-    if result.rows.rejected:
-        context.exit(1)
-
-
-def _lines(wheres: list[str]) -> str:
-    return "line" if len(wheres) == 1 and wheres[0].startswith("line ") else "lines"
+    return bool(result.rows.rejected)
 
 
 @appointments.command("list")

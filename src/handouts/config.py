@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +29,7 @@ from .config_types import (  # other modules import EMAIL and the language helpe
     HexColour,
     OptionalEmail,
     OptionalText,
+    TimeZoneName,
     WebAddress,
     check_language,
     is_loopback,
@@ -248,6 +251,9 @@ class Clinic(BaseModel):
     review_overdue: Literal["mark", "refuse"] = "mark"
     """A section past its review date: ``mark`` prints it with a "Review overdue" tag and
     warns; ``refuse`` makes no leaflet with it."""
+    timezone: TimeZoneName = None
+    """IANA name of the clinic's time zone (``Europe/London``); default: this computer's.
+    Calendar and FHIR times are converted to it, as the appointment store keeps local time."""
     mail: MailSettings = MailSettings()
     appointments: AppointmentSettings = AppointmentSettings()
     """How ``handouts appointments import`` reads the booking system's export."""
@@ -306,6 +312,11 @@ class Clinic(BaseModel):
         return {
             style: (self.kit_dir / path).resolve() for style, path in self.font_choice.files.items()
         }
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The clinic's time zone; None means this computer's (``datetime.astimezone()``)."""
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     @property
     def font_path(self) -> Path | None:

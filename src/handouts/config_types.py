@@ -111,3 +111,19 @@ WebAddress = Annotated[
     BeforeValidator(_blank_to_none),
     AfterValidator(lambda value: value and _web_address(value)),
 ]
+
+
+def _time_zone(value: str) -> str:
+    """An IANA time zone name the machine's zone database knows (``Europe/London``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a time zone; write its IANA name, like Europe/London"
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[OptionalText, AfterValidator(lambda value: value and _time_zone(value))]
