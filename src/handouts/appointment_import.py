@@ -118,12 +118,13 @@ def read_appointments(
         return read_booking_export(feed, settings, names, font)
 
 
-def report_text(result: ImportResult) -> str:
-    """The report as CSV: a summary line, rejected rows, unknown services."""
+def report_text(result: ImportResult, when: str = "") -> str:
+    """The report as CSV: a summary line (``when`` in its value), rejected rows, unknown
+    services."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(REPORT_COLUMNS)
-    writer.writerow(["", "summary", "", result.summary()])
+    writer.writerow(["", "summary", when, result.summary()])
     for where, reason in result.rows.rejected:
         kind = {"line": "row", "lines": "row"}.get(where.split(" ", 1)[0], where.split(" ", 1)[0])
         writer.writerow([_lines(where), f"rejected {kind}", "", spreadsheet_text(reason)])

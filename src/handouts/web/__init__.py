@@ -16,12 +16,13 @@ from ..config import load_clinic
 from ..errors import HandoutsError
 from ..mail import can_send
 from ..paths import data_folder
-from . import api, auth, brand, letters, manage, pages
+from . import api, auth, brand, letters, manage, pages, webhook
 from .auth import MANAGER_VARIABLE, TOKEN_VARIABLE, check_token, signed_in, trusted_hosts
 from .doors import MANAGER
 from .pool import LeafletPool
 from .previews import PreviewStore
 from .state import WebState, clinic
+from .webhook import SECRET_VARIABLE, check_secret
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -39,6 +40,7 @@ def create_app(
     prepare: bool = True,
     host: str | None = None,
     manager_code: str | None = None,
+    webhook_secret: str | None = None,
 ) -> Flask:
     """The web app for the clinic kit at ``clinic_dir`` (the demo clinic when None).
 
@@ -50,6 +52,8 @@ def create_app(
     ``host`` is the address it is served on: without a code, browsers may name it
     (e.g. 127.0.0.2) as well as localhost. ``manager_code`` opens the manager workspace
     (default: ``HANDOUTS_MANAGER_CODE``; none means the workspace is off).
+    ``webhook_secret`` signs calls to ``POST /api/appointments`` (default:
+    ``HANDOUTS_WEBHOOK_SECRET``; none means the webhook is off).
     """
     kit_dir = load_clinic(clinic_dir).kit_dir  # a broken clinic.yaml stops here, clearly
     if token is None:
@@ -62,11 +66,17 @@ def create_app(
         raise HandoutsError(
             f"{MANAGER_VARIABLE}: use another code than {TOKEN_VARIABLE}, which reception has"
         )
+    if webhook_secret is None:
+        webhook_secret = os.environ.get(SECRET_VARIABLE) or None
+    check_secret(webhook_secret)
+    if webhook_secret and webhook_secret.strip() in {(token or "").strip(), manager_code}:
+        raise HandoutsError(f"{SECRET_VARIABLE}: use another secret than the access codes")
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         HANDOUTS_TOKEN=token,
         HANDOUTS_MANAGER_CODE=manager_code,
+        HANDOUTS_WEBHOOK_SECRET=webhook_secret,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -76,8 +86,8 @@ def create_app(
     )
     maker = LeafletPool(kit_dir, cache_dir or data_folder() / "cache", workers, prepare=prepare)
     app.extensions["handouts"] = WebState(kit_dir, maker, PreviewStore())
-    CSRFProtect(app)
-    for module in (auth, brand, pages, letters, api, manage):
+    CSRFProtect(app).exempt(webhook.blueprint)  # signed by the booking system instead
+    for module in (auth, brand, pages, letters, api, webhook, manage):
         app.register_blueprint(module.blueprint)
     _add_error_pages(app)
     app.after_request(_secure_headers)

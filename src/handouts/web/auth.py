@@ -41,8 +41,10 @@ OPEN_ENDPOINTS = {
     "brand.font",
     "brand.logo",
     "brand.favicon",
+    "webhook.appointments",
 }
-"""Pages anyone may load: the sign-in form and what it needs to look right."""
+"""Pages anyone may load: the sign-in form and what it needs to look right, and the
+webhook, which checks its own signature."""
 OWN_DOOR_BLUEPRINTS = {"manage"}
 """Blueprints that check a door of their own (the manager's) instead of reception's."""
 
