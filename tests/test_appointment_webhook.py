@@ -223,6 +223,12 @@ def test_a_body_that_is_not_our_json_is_400(client, kit, body, error):
     assert stored(kit) == {}
 
 
+def test_a_numbered_id_is_taken_as_its_digits(client, kit):
+    response = send(client, {**ANNA, "id": 1042})
+    assert response.get_json()["appointments"][0]["appointment"] == "webhook:1042"
+    assert stored(kit)["webhook:1042"].source_id == "1042"
+
+
 def test_an_unknown_field_rejects_that_appointment(client):
     response = send(client, {**ANNA, "patient": "typo"})
     assert response.status_code == 422

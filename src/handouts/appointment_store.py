@@ -1,6 +1,6 @@
 """The clinic's appointments, kept in its history database, one row per booking.
 
-Every source (a CSV export, a calendar, FHIR; webhooks later) hands its bookings
+Every source (a CSV export, a calendar, FHIR, the webhook) hands its bookings
 to ``save_appointments``, which merges them in: the same booking again changes nothing, a
 new start reschedules it, a cancelled status cancels it. One ``BEGIN IMMEDIATE``
 transaction per batch, so imports running at once wait for each other and lose nothing.

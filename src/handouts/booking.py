@@ -1,4 +1,4 @@
-"""A booking, as every source (CSV export, calendar, FHIR, later webhooks) reads it.
+"""A booking, as every source (CSV export, calendar, FHIR, the webhook) reads it.
 
 The value the readers make and the appointment store keeps: low in the layers, so a
 reader needs nothing of the store. Starts are the clinic's local time.
@@ -23,7 +23,7 @@ class Booking:
     """Stable: ``<kind>:<the source's own id>``, or ``<kind>:row:<digest>`` (``booking_id``)."""
     source: str
     """Where it was last read from: ``csv:<file name>``, ``ical:<file name or feed address>``,
-    ``fhir:<...>``."""
+    ``fhir:<...>``, or ``webhook`` for a call to ``POST /api/appointments``."""
     source_id: str | None
     patient: str
     email: str | None

@@ -110,6 +110,8 @@ def read_webhook(body: bytes, clinic: Clinic, names: ServiceNames) -> ExportRows
     found = ExportRows()
     cancelled = {normalised(value) for value in clinic.appointments.cancelled}
     for number, item in enumerate(items, 1):
+        if isinstance(item, dict) and type(item.get("id")) is int:
+            item = {**item, "id": str(item["id"])}  # a booking system's numbered bookings
         given = item.get("id") if isinstance(item, dict) else None
         where = f"appointment {given if isinstance(given, str) and given else f'#{number}'}"
         try:

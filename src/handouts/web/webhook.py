@@ -47,7 +47,7 @@ def check_secret(secret: str | None) -> None:
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=<hex>``: what a caller sends for ``body`` signed at ``timestamp``."""
     signed = timestamp.encode("ascii") + b"." + body
-    return "sha256=" + hmac.new(secret.strip().encode(), signed, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def _refusal(body: bytes, secret: str, now: float) -> str | None:
