@@ -311,6 +311,11 @@ def test_a_short_secret_is_refused_when_the_app_starts(kit, monkeypatch):
         app_for(kit, secret=None)
 
 
+def test_the_secret_is_not_an_access_code(kit):
+    with pytest.raises(HandoutsError, match="use another secret than the access codes"):
+        app_for(kit, token=SECRET)
+
+
 def test_no_sign_in_or_csrf_token_is_needed_but_the_rest_stays_closed(kit):
     client = app_for(kit, token="reception access code").test_client()
     assert send(client, ANNA).status_code == 200
