@@ -17,6 +17,7 @@ from pydantic import (
 
 from .choices import Layout
 from .config_types import WebAddress
+from .letter_timeline import Timeline
 
 DEFAULT_LAYOUTS = {
     "aftercare": ["leaflet", "trifold", "card"],
@@ -135,3 +136,5 @@ class TreatmentMeta(BaseModel):
         default=[], max_length=2
     )
     """One or two trusted patient pages (``{title, publisher, url}``) for "More information"."""
+    letters: Timeline = []
+    """The letters around its appointment (see ``letter_timeline``); none by default."""
