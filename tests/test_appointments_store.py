@@ -441,12 +441,15 @@ def test_list_shows_the_days_asked_for_by_start_and_as_json(kit, tmp_path):
     ]
     import_appointments(export(tmp_path, rows), kit)
     result = run(
-        "appointments", "list", "--from", "2026-12-03", "--to", "2026-12-04", "--clinic", kit
-    )
+        "appointments", "list", "--from", "2026-12-03", "--to", "2026-12-04",
+        "--today", "2026-12-02", "--clinic", kit,
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "2026-12-03 14:30  booked       Ann <ann@example.com>  chemical-peel (Dr Ruiz)  [csv:A1]",
-        "2026-12-04        booked       Bob  anti-wrinkle-injections  [csv:A2]",
+        "2026-12-03 14:30  booked       Ann <ann@example.com>  chemical-peel (Dr Ruiz)  [csv:A1]"
+        "  next: aftercare 2026-12-03 16:30",
+        "2026-12-04        booked       Bob  anti-wrinkle-injections  [csv:A2]"
+        "  next: pre-care 2026-12-01 09:00",
     ]
     result = run("appointments", "list", "--from", "2026-12-05", "--json", "--clinic", kit)
     [cleo] = json.loads(result.stdout)
@@ -473,7 +476,7 @@ def test_list_starts_today_unless_told(kit, tmp_path, monkeypatch):
     import_appointments(export(tmp_path, rows), kit)
     monkeypatch.setenv("HANDOUTS_TODAY", "2026-12-04")
     result = run("appointments", "list", "--clinic", kit)
-    assert [line.split("  ")[-1] for line in result.stdout.splitlines()] == ["[csv:A2]"]
+    assert [line.split("[")[1].split("]")[0] for line in result.stdout.splitlines()] == ["csv:A2"]
     bad = run("appointments", "list", "--from", "03/12/2026", "--clinic", kit)
     assert bad.exit_code == 2
     assert "'03/12/2026' is not a date; use YYYY-MM-DD" in bad.stderr

@@ -92,24 +92,60 @@ def _show(result, source: str | Path) -> bool:
     return bool(result.rows.rejected)
 
 
+def _listing_options(from_help: str):
+    """--from, --to, --today, --json and --clinic, shared by list and letters."""
+
+    def apply(command):
+        for option in reversed(
+            [
+                click.option("--from", "first_day", type=DAY, help=from_help),
+                click.option("--to", "last_day", type=DAY, help="Last day, included."),
+                click.option(
+                    "--today",
+                    type=DAY,
+                    help="Judge letters as if this were today (default: $HANDOUTS_TODAY).",
+                ),
+                click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
+                clinic_option,
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @appointments.command("list")
-@click.option("--from", "first_day", type=DAY, help="First day (default: today).")
-@click.option("--to", "last_day", type=DAY, help="Last day, included (default: no end).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@clinic_option
+@_listing_options("First day (default: today).")
 def list_command(
-    first_day: date | None, last_day: date | None, as_json: bool, clinic_dir: Path | None
+    first_day: date | None,
+    last_day: date | None,
+    today: date | None,
+    as_json: bool,
+    clinic_dir: Path | None,
 ) -> None:
-    """List the appointments from --from (default today) to --to, by start."""
+    """List the appointments from --from (default today) to --to, by start, each with its
+    next letter (from its treatments' letters: timelines; nothing is sent)."""
     from .appointment_store import stored_appointments
-    from .clock import today
     from .config import load_clinic
+    from .letter_plans import clinic_now, planned_letters
+    from .letter_schedule import next_letter
 
     if first_day is not None and last_day is not None and last_day < first_day:
         raise click.UsageError("--to is before --from")
-    found = stored_appointments(load_clinic(clinic_dir), first_day or today(), last_day)
+    clinic = load_clinic(clinic_dir)
+    now = clinic_now(clinic, today)
+    found = stored_appointments(clinic, first_day or now.date(), last_day)
+    plans = planned_letters(clinic, found, now)
     if as_json:
-        rows = [{**asdict(row), "treatments": list(row.treatments)} for row in found]
+        rows = [
+            {
+                **asdict(row),
+                "treatments": list(row.treatments),
+                "letters": [letter.as_dict() for letter in plans[row.id]],
+            }
+            for row in found
+        ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not found:
@@ -118,7 +154,54 @@ def list_command(
         when = row.start.replace("T", " ").ljust(16)
         extra = ", ".join(value for value in (row.practitioner, row.language) if value)
         email = f" <{row.email}>" if row.email else ""
+        coming = next_letter(plans[row.id])
+        letter = f"  next: {coming.name} {_moment(coming.due)}" if coming else ""
         click.echo(
             f"{when}  {row.status:<11}  {row.patient}{email}  {'+'.join(row.treatments)}"
-            f"{f' ({extra})' if extra else ''}  [{row.id}]"
+            f"{f' ({extra})' if extra else ''}  [{row.id}]{letter}"
         )
+
+
+@appointments.command("letters")
+@_listing_options("Appointments from this day (default: all).")
+def letters_command(
+    first_day: date | None,
+    last_day: date | None,
+    today: date | None,
+    as_json: bool,
+    clinic_dir: Path | None,
+) -> None:
+    """List every planned letter of the stored appointments, by due moment, with its state:
+    waiting, due, missed (its window passed: skipped, never sent late) or cancelled.
+
+    Planned only: handouts email sends pre-care and aftercare letters as before.
+    """
+    from .appointment_store import stored_appointments
+    from .config import load_clinic
+    from .letter_plans import clinic_now, planned_letters
+
+    clinic = load_clinic(clinic_dir)
+    now = clinic_now(clinic, today)
+    found = {row.id: row for row in stored_appointments(clinic, first_day, last_day)}
+    plans = planned_letters(clinic, list(found.values()), now)
+    every = sorted(
+        (letter for letters in plans.values() for letter in letters),
+        key=lambda letter: (letter.due, letter.appointment_id, letter.name),
+    )
+    if as_json:
+        rows = [{"appointment": item.appointment_id, **item.as_dict()} for item in every]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not every:
+        click.echo("No letters planned.")
+    for item in every:
+        row = found[item.appointment_id]
+        click.echo(
+            f"{_moment(item.due)}  {item.state:<9}  {item.name:<12}  {row.patient}  "
+            f"{'+'.join(row.treatments)}  ({item.language})  [{row.id}]"
+        )
+
+
+def _moment(moment) -> str:
+    """``2026-12-03 09:00`` in the clinic's zone."""
+    return f"{moment:%Y-%m-%d %H:%M}"
