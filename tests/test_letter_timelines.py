@@ -159,10 +159,14 @@ def test_every_built_in_treatment_has_a_timeline_written_in_each_of_its_language
             )
             body = message.get_body(("plain",)).get_content()
             assert DEMO.phone in body
+            generic = compose(
+                DEMO, Letter(row, "leaflet", "key"), b"%PDF-1.7", "l.pdf", "<2@example.com>"
+            )
+            words = body.split("\n\n")[1]
+            assert words != generic.get_body(("plain",)).get_content().split("\n\n")[1]
             if step.kind in NEW_KINDS and language == "en":
                 # The letter's own words. The pre-care and aftercare wording is today's
                 # letters' (score 6-9, from the date and treatment names) and unchanged.
-                words = body.split("\n\n")[1]
                 assert measure(words).grade <= 6, (slug, language, step.name, words)
             subject = message["Subject"]
             assert "{" not in subject and subject.strip()
@@ -353,3 +357,27 @@ def test_appointments_list_and_letters_show_the_plan(clinic_kit):
     assert lines[0].startswith("2026-11-30 09:00  missed     pre-care")
     assert sum("cancelled" in line for line in lines) == 5
     assert any(line.startswith("2026-12-06 10:00  waiting    skin-check") for line in lines)
+
+
+def test_a_booking_moved_in_the_store_moves_its_planned_letters(clinic_kit):
+    from handouts.appointment_store import stored_appointments
+    from handouts.letter_plans import planned_letters
+
+    clinic = load_clinic(
+        clinic_kit({"clinic.yaml": "name: T\nphone: 01632 960 001\ntimezone: Europe/London\n"})
+    )
+    save_appointments(clinic, [booking("2026-12-03T14:30")])
+    assert save_appointments(clinic, [booking("2026-12-10T11:00")]) == ["rescheduled"]
+    [moved] = stored_appointments(clinic)
+    plans = planned_letters(clinic, [moved], at("2026-12-04T12:00"))[moved.id]
+    assert moved.status == RESCHEDULED
+    assert {p.name: (p.due, p.state) for p in plans}["pre-care"] == (
+        at("2026-12-07T09:00"),
+        "waiting",
+    )
+    assert save_appointments(clinic, [booking("2026-12-10T11:00", status=CANCELLED)]) == [
+        "cancelled"
+    ]
+    [cancelled] = stored_appointments(clinic)
+    plans = planned_letters(clinic, [cancelled], at("2026-12-04T12:00"))[cancelled.id]
+    assert {p.state for p in plans} == {"cancelled"}
