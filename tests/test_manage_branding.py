@@ -141,7 +141,10 @@ def test_saving_details_changes_only_their_lines_and_keeps_comments_and_order(ma
     expected = before
     for old, new in replaced.items():
         expected = expected.replace(old, new, 1)
-    assert after == expected + "minimum_age: 21\n"  # a key not there yet goes at the end
+    # A key not there yet goes after the last key, before the closing comments (which are
+    # about the commented-out example below them).
+    last_key = re.findall(r"(?m)^[a-z_]+:.*\n", before)[-1]
+    assert after == expected.replace(last_key, last_key + "minimum_age: 21\n", 1)
     clinic = load_clinic(kit)
     assert (clinic.name, clinic.minimum_age, clinic.mail.host) == (
         "Riverside Skin Clinic",

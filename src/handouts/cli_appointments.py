@@ -27,9 +27,9 @@ def appointments() -> None:
 @clinic_option
 @click.pass_context
 def import_command(context: click.Context, source: str | None, clinic_dir: Path | None) -> None:
-    """Merge the bookings in FILE (a CSV export, an iCalendar .ics or FHIR JSON file) or at
-    an https:// URL into the clinic's appointments; without one, fetch every feed listed
-    under appointments.feeds in clinic.yaml.
+    """Merge the bookings of [FILE|URL] (a CSV export, an iCalendar .ics or FHIR JSON file,
+    or an https:// address) into the clinic's appointments; with neither, fetch every feed
+    listed under appointments.feeds in clinic.yaml.
 
     The same booking again changes nothing; a new start reschedules it; a cancelled
     status cancels it. Columns, event fields and service names: appointments: in clinic.yaml.
