@@ -26,7 +26,7 @@ from .content import Block, ContentLibrary
 from .errors import ContentError, HandoutsError, InputError
 from .history_file import HistoryError, check_history
 from .kit_lock import kit_lock
-from .paths import DEMO_CLINIC_DIR, display_path
+from .paths import display_path, is_demo_kit
 from .yaml_edit import dump_text, load_for_edit, save_edited
 
 HEADER = """\
@@ -63,7 +63,7 @@ def approve_sections(
     if not by:
         raise InputError("--by: give the name of the person who read and approves the text")
     clinic = load_clinic(clinic_dir)
-    if clinic_dir is None or clinic.kit_dir.resolve() == DEMO_CLINIC_DIR.resolve():
+    if clinic_dir is None or is_demo_kit(clinic.kit_dir):
         raise InputError(f"--clinic: {DEMO_NOT_CHANGED}")
     library = ContentLibrary(clinic.kit_dir)
     chosen = {key: blocks for target in targets for key, blocks in _sections(library, target)}

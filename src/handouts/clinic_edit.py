@@ -24,7 +24,7 @@ from .config import CONFIG_NAME, Clinic, clinic_from_text, load_clinic
 from .errors import ConfigError, InputError
 from .history_file import HistoryError, check_history
 from .kit_lock import kit_lock
-from .paths import DEMO_CLINIC_DIR, display_path
+from .paths import display_path, is_demo_kit
 from .yaml_edit import dump_text, load_for_edit, save_edited
 
 AUDIT_ACTION = "branding"
@@ -70,7 +70,7 @@ class ClinicEdit:
 
 def refuse_demo(kit_dir: Path) -> None:
     """The built-in demo clinic is part of handouts: never changed from the web."""
-    if kit_dir.resolve() == DEMO_CLINIC_DIR.resolve():
+    if is_demo_kit(kit_dir):
         raise InputError(f"clinic: {DEMO_NOT_CHANGED}")
 
 

@@ -13,6 +13,12 @@ DEMO_CLINIC_DIR = PACKAGE_DIR / "demo"
 
 
 @cache
+def is_demo_kit(kit_dir: Path | None) -> bool:
+    """Whether ``kit_dir`` is the built-in demo clinic (None stands for it), which is part
+    of handouts and never changed."""
+    return kit_dir is None or kit_dir.resolve() == DEMO_CLINIC_DIR.resolve()
+
+
 def builtin_dir(name: str) -> Path:
     """Return the built-in ``templates``, ``content`` or ``styles`` folder.
 

@@ -23,7 +23,7 @@ from .errors import ContentError, HandoutsError, InputError
 from .history_file import HistoryError, check_history
 from .kit_files import outside_problem
 from .kit_lock import kit_lock
-from .paths import DEMO_CLINIC_DIR, display_path
+from .paths import display_path, is_demo_kit
 from .section_draft import Section, check_draft, compose, normal_text, open_section, own_translation
 
 
@@ -38,7 +38,7 @@ class Change:
 
 
 def is_demo(clinic: Clinic) -> bool:
-    return clinic.kit_dir is None or clinic.kit_dir.resolve() == DEMO_CLINIC_DIR.resolve()
+    return is_demo_kit(clinic.kit_dir)
 
 
 def writable_kit(clinic: Clinic) -> None:

@@ -29,7 +29,7 @@ from ..clock import today
 from ..content import ContentLibrary
 from ..context import render_block
 from ..errors import HandoutsError
-from ..paths import DEMO_CLINIC_DIR
+from ..paths import is_demo_kit
 from ..readability import MAX_GRADE, MAX_SMOG
 from ..review import library_review, review_block
 from .auth import MANAGER_VARIABLE
@@ -132,7 +132,7 @@ def section(slug: str, name: str) -> str:
         following=following,
         position=(index + 1, len(names)),
         name_value=session.get(NAME_KEY, ""),
-        demo=current.kit_dir.resolve() == DEMO_CLINIC_DIR.resolve(),
+        demo=is_demo_kit(current.kit_dir),
         demo_reason=DEMO_NOT_CHANGED,
         targets=(MAX_GRADE, MAX_SMOG),
     )

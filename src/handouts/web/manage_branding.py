@@ -15,7 +15,7 @@ from ..clinic_edit import ClinicEdit, ClinicEditRefused, document_values, edit_c
 from ..config import BUNDLED_FONTS, FONT_STYLES, Clinic, load_clinic
 from ..content import ContentLibrary
 from ..errors import HandoutsError
-from ..paths import DEMO_CLINIC_DIR
+from ..paths import is_demo_kit
 from ..request import LeafletRequest
 from ..theme import WCAG_AA_TEXT, contrast_ratio, readable_shade
 from ..upload_checks import (
@@ -56,7 +56,7 @@ def _allow_uploads(endpoint: str | None, values: dict | None) -> None:
 
 
 def _is_demo(current: Clinic) -> bool:
-    return current.kit_dir.resolve() == DEMO_CLINIC_DIR.resolve()
+    return is_demo_kit(current.kit_dir)
 
 
 def _colours(primary: str, accent: str) -> dict[str, object]:
